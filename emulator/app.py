@@ -1,0 +1,146 @@
+"""ASGI entry point: the URL path picks the provider dialect; faults and latency are applied here so
+every dialect gets them the same way."""
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, Awaitable, Callable
+from urllib.parse import unquote
+
+from emulator import faults
+from emulator.asgi import Context, Request, Response, json_response
+from emulator.dialects import anthropic, bedrock, gemini, openai
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_GEMINI = re.compile(r"^/gemini/(v1beta|v1|v1alpha)/models/([^/:]+):(generateContent|streamGenerateContent)$")
+_BEDROCK = re.compile(r"^/bedrock/model/([^/]+)/(converse|converse-stream)$")
+
+
+def route(req: Request) -> tuple[Any, dict[str, Any]] | None:
+    """(dialect module, route params) for a path, or None."""
+    path = req.raw_path
+    if path == "/openai/v1/chat/completions":
+        return openai, {"variant": "openai"}
+    if path == "/groq/openai/v1/chat/completions":
+        return openai, {"variant": "groq"}
+    if path == "/anthropic/v1/messages":
+        return anthropic, {}
+    m = _GEMINI.match(path)
+    if m:
+        return gemini, {"model": unquote(m.group(2)), "stream": m.group(3) == "streamGenerateContent"}
+    m = _BEDROCK.match(path)
+    if m:
+        return bedrock, {"model": unquote(m.group(1)), "stream": m.group(2) == "converse-stream"}
+    return None
+
+
+class EmulatorApp:
+    """The ASGI application; one instance per server so cache state is per server."""
+
+    def __init__(self, ctx: Context | None = None) -> None:
+        self.ctx = ctx or Context()
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        body = bytearray()
+        while True:
+            msg = await receive()
+            body += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        req = Request.from_scope(scope, bytes(body))
+        resp, fault = await self._dispatch(req)
+        latency = _int(req.control("latency-ms"), self.ctx.latency_ms)
+        if latency:
+            await asyncio.sleep(latency / 1000)
+        await self._send(resp, fault, _int(req.control("token-delay-ms"), self.ctx.token_delay_ms), receive, send)
+
+    async def _dispatch(self, req: Request) -> tuple[Response, str | None]:
+        if req.raw_path == "/health":
+            return json_response(200, {"ok": True}), None
+        found = route(req)
+        if found is None:
+            return json_response(404, {"error": {"message": f"no emulator route for {req.raw_path}"}}), None
+        if req.method != "POST":
+            return json_response(405, {"error": {"message": "method not allowed"}}), None
+        dialect, params = found
+        fault = req.control("fault")
+        err = faults.status_fault(fault)
+        if err is not None:
+            resp = dialect.render_error(err, params)
+            if err.status == 429:
+                resp.headers.append(("retry-after", "1"))
+            return resp, None
+        resp = dialect.handle(req, self.ctx, params)
+        if resp.status >= 400:
+            return resp, None
+        return resp, fault
+
+    async def _send(self, resp: Response, fault: str | None, delay_ms: int, receive: Receive, send: Send) -> None:
+        if resp.events is None:
+            await self._send_body(resp, fault, receive, send)
+            return
+        events = list(resp.events)
+        mid = faults.midpoint(events)
+        if fault == "badjson" or (fault == "badcrc" and resp.framing != "eventstream"):
+            events.insert(mid, faults.corrupt_event(resp.framing))
+        elif fault == "badcrc":
+            events[mid] = faults.corrupt_crc(events[mid])
+        elif fault == "stream-error" and resp.error_event is not None:
+            events = events[:mid] + [resp.error_event]
+        await send({"type": "http.response.start", "status": resp.status, "headers": _raw(resp.headers)})
+        for i, event in enumerate(events):
+            if fault in ("cut", "hang") and i == mid:
+                if fault == "hang":
+                    await _wait_disconnect(receive)
+                return  # returning without more_body=False makes the server drop the connection
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+            if delay_ms:
+                await asyncio.sleep(delay_ms / 1000)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _send_body(self, resp: Response, fault: str | None, receive: Receive, send: Send) -> None:
+        body = resp.body
+        headers = list(resp.headers)
+        if fault == "badjson":
+            body = body[: max(1, len(body) // 2)]
+        headers.append(("content-length", str(len(body))))
+        await send({"type": "http.response.start", "status": resp.status, "headers": _raw(headers)})
+        if fault in ("cut", "hang"):
+            if fault == "cut":
+                await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+            else:
+                await _wait_disconnect(receive)
+            return
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    """Hold the response open until the client gives up (used by the `hang` fault)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _raw(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+app = EmulatorApp()

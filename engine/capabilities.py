@@ -1,0 +1,281 @@
+"""The provider x feature / parameter matrix: resolution per model, detection, refusal.
+
+Design decisions:
+- The matrix is data (`capabilities.yaml`); this module only interprets it. A cell is
+  `supported`, `provider_only` (the provider has it, the spec does not map it yet) or
+  `unsupported` (the provider lacks it), optionally with value limits.
+- Per-model rules (glob patterns) are resolved once per (provider, model) and cached;
+  rules gated on request features (`when: [reasoning]`) are overlaid per request.
+- A request is checked before any I/O. Features are never dropped; parameters are
+  refused, or dropped and reported under the `drop` policy. Reports are data:
+  {type: dropped|clamped|compatibility|unsupported, param, message}.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import translate
+from typing import Any, Callable
+
+from .errors import SpecError, UnsupportedFeature
+from .expr import ExprError, compile_expr, truthy
+
+STATES = ("supported", "provider_only", "unsupported")
+
+
+@dataclass(frozen=True)
+class Cell:
+    state: str
+    min: float | None = None
+    max: float | None = None
+    values: tuple | None = None
+    clamp: bool = False
+    note: str | None = None
+
+    @staticmethod
+    def of(raw: Any) -> "Cell":
+        if isinstance(raw, str):
+            return Cell(raw)
+        values = tuple(raw["values"]) if "values" in raw else None
+        return Cell(raw["state"], raw.get("min"), raw.get("max"), values,
+                    raw.get("clamp", False), raw.get("note"))
+
+
+@dataclass(frozen=True)
+class Feature:
+    id: str
+    title: str
+    detect: Callable[[Any, dict], Any]
+    param: str | None
+    column: bool
+
+
+@dataclass(frozen=True)
+class Param:
+    id: str
+    detect: Callable[[Any, dict], Any] | None
+    param: str
+    drop: tuple[str, ...]
+
+
+@dataclass
+class Rule:
+    models: list[re.Pattern]
+    excluded: list[re.Pattern]
+    when: tuple[str, ...]
+    features: dict[str, Cell]
+    params: dict[str, Cell]
+    traits: dict[str, Any]
+
+    def matches_model(self, model: str) -> bool:
+        if self.models and not any(p.match(model) for p in self.models):
+            return False
+        return not any(p.match(model) for p in self.excluded)
+
+
+@dataclass
+class Resolved:
+    """The effective row for one (provider, model), before request-gated rules."""
+    features: dict[str, Cell]
+    params: dict[str, Cell]
+    traits: dict[str, Any]
+    gated: list[Rule] = field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    request: dict
+    reports: list[dict]
+    active: tuple[str, ...]
+    traits: dict[str, Any]
+
+
+class Matrix:
+    def __init__(self, raw: dict, file: str = "capabilities.yaml"):
+        self.file = file
+        self.features = {fid: self._feature(fid, f) for fid, f in raw["features"].items()}
+        self.params = {pid: self._param(pid, p or {}) for pid, p in raw["params"].items()}
+        self.core = frozenset(raw.get("core", ()))
+        self.rows = {name: self._row(name, row) for name, row in raw["providers"].items()}
+        self._cache: dict[tuple[str, str], Resolved] = {}
+
+    # -- loading -----------------------------------------------------------------
+    def _expr(self, text: str, where: str) -> Callable:
+        try:
+            return compile_expr(text)
+        except ExprError as exc:
+            raise SpecError(str(exc), file=self.file, where=where) from None
+
+    def _feature(self, fid: str, raw: dict) -> Feature:
+        return Feature(fid, raw["title"], self._expr(raw["detect"], f"features.{fid}.detect"),
+                       raw.get("param"), raw.get("column", True))
+
+    def _param(self, pid: str, raw: dict) -> Param:
+        detect = self._expr(raw["detect"], f"params.{pid}.detect") if "detect" in raw else None
+        drop = tuple(raw.get("drop", pid).split("."))
+        return Param(pid, detect, raw.get("param", pid), drop)
+
+    def _cells(self, raw: dict, kind: str, where: str) -> dict[str, Cell]:
+        known = self.features if kind == "features" else self.params
+        for key in raw:
+            if key not in known:
+                raise SpecError(f"unknown {kind[:-1]} {key!r}", file=self.file, where=f"{where}.{key}")
+        return {key: Cell.of(value) for key, value in raw.items()}
+
+    def _row(self, name: str, raw: dict) -> Resolved:
+        where = f"providers.{name}"
+        features = self._cells(raw["features"], "features", f"{where}.features")
+        missing = sorted(set(self.features) - set(features))
+        if missing:
+            raise SpecError(f"no cell for features {missing}", file=self.file, where=f"{where}.features")
+        rules = []
+        for i, rule in enumerate(raw.get("rules", ())):
+            rw = f"{where}.rules[{i}]"
+            for fid in rule.get("when", ()):
+                if fid not in self.features:
+                    raise SpecError(f"unknown feature {fid!r}", file=self.file, where=f"{rw}.when")
+            rules.append(Rule(
+                [re.compile(translate(p)) for p in rule.get("models", ())],
+                [re.compile(translate(p)) for p in rule.get("except", ())],
+                tuple(rule.get("when", ())),
+                self._cells(rule.get("features", {}), "features", f"{rw}.features"),
+                self._cells(rule.get("params", {}), "params", f"{rw}.params"),
+                dict(rule.get("traits", {}))))
+        row = Resolved(features, self._cells(raw["params"], "params", f"{where}.params"),
+                       dict(raw.get("traits", {})))
+        row.gated = rules
+        return row
+
+    # -- resolution --------------------------------------------------------------
+    def resolve(self, provider: str, model: str) -> Resolved:
+        key = (provider, model)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        row = self.rows[provider]
+        features, params, traits = dict(row.features), dict(row.params), dict(row.traits)
+        gated = []
+        for rule in row.gated:
+            if not rule.matches_model(model):
+                continue
+            if rule.when:
+                gated.append(rule)
+                continue
+            features.update(rule.features)
+            params.update(rule.params)
+            traits.update(rule.traits)
+        resolved = Resolved(features, params, traits, gated)
+        if len(self._cache) < 4096:
+            self._cache[key] = resolved
+        return resolved
+
+    def active_features(self, request: dict) -> tuple[str, ...]:
+        env = {"request": request}
+        return tuple(fid for fid, f in self.features.items() if truthy(f.detect(request, env)))
+
+    # -- checking ----------------------------------------------------------------
+    def check(self, provider: str, model: str, request: dict, policy: str = "refuse") -> Checked:
+        """Refuse (or drop) what (provider, model) does not support; raises UnsupportedFeature."""
+        row = self.resolve(provider, model)
+        active = self.active_features(request)
+        features, params, traits = row.features, row.params, row.traits
+        for rule in row.gated:
+            if all(w in active for w in rule.when):
+                features = {**features, **rule.features}
+                params = {**params, **rule.params}
+                traits = {**traits, **rule.traits}
+        reports: list[dict] = []
+        for fid in active:
+            cell = features.get(fid)
+            feature = self.features[fid]
+            if cell is None or cell.state != "supported":
+                raise UnsupportedFeature(
+                    f"{provider} does not support {feature.title} for model {model!r}"
+                    + (" (the provider has it; this spec does not map it yet)"
+                       if cell and cell.state == "provider_only" else "")
+                    + (f": {cell.note}" if cell and cell.note else ""),
+                    param=feature.param, provider=provider, model=model, feature=fid)
+            if cell.note:
+                reports.append({"type": "compatibility", "param": feature.param, "message": cell.note})
+        request = self._check_params(provider, model, request, params, policy, reports)
+        return Checked(request, reports, active, traits)
+
+    def _check_params(self, provider: str, model: str, request: dict, cells: dict[str, Cell],
+                      policy: str, reports: list[dict]) -> dict:
+        out = request
+        for key, value in request.items():
+            if value is None or key in self.core or (key in self.params and self.params[key].detect):
+                continue
+            param = self.params.get(key)
+            if param is None:
+                out = self._refuse_or_drop(provider, model, out, key, (key,), "unknown_parameter",
+                                           f"unknown parameter {key!r}", policy, reports)
+                continue
+            out = self._check_one(provider, model, out, param, cells.get(key), value, policy, reports)
+        for param in self.params.values():
+            if param.detect is not None and truthy(param.detect(request, {"request": request})):
+                out = self._check_one(provider, model, out, param, cells.get(param.id), None,
+                                      policy, reports)
+        return out
+
+    def _check_one(self, provider: str, model: str, request: dict, param: Param, cell: Cell | None,
+                   value: Any, policy: str, reports: list[dict]) -> dict:
+        if cell is None or cell.state != "supported":
+            why = f"{provider} does not support parameter {param.param!r} for model {model!r}"
+            if cell and cell.note:
+                why += f": {cell.note}"
+            return self._refuse_or_drop(provider, model, request, param.param, param.drop,
+                                        "unsupported_parameter", why, policy, reports)
+        if value is None:
+            return request
+        bad = _out_of_range(cell, value)
+        if bad is None:
+            return request
+        if cell.clamp and isinstance(value, (int, float)) and not isinstance(value, bool):
+            clamped = min(max(value, cell.min if cell.min is not None else value),
+                          cell.max if cell.max is not None else value)
+            reports.append({"type": "clamped", "param": param.param,
+                            "message": f"{param.param} {value} {bad}; sent {clamped}"})
+            return {**request, param.id: clamped}
+        return self._refuse_or_drop(provider, model, request, param.param, param.drop,
+                                    "unsupported_value",
+                                    f"{provider} does not accept {param.param}={value!r} for model "
+                                    f"{model!r}: {bad}", policy, reports)
+
+    @staticmethod
+    def _refuse_or_drop(provider: str, model: str, request: dict, param: str, drop: tuple,
+                        code: str, message: str, policy: str, reports: list[dict]) -> dict:
+        if policy != "drop":
+            raise UnsupportedFeature(message, param=param, code=code, provider=provider,
+                                     model=model, feature=param)
+        reports.append({"type": "dropped", "param": param, "message": message})
+        return drop_path(request, drop)
+
+
+def _out_of_range(cell: Cell, value: Any) -> str | None:
+    if cell.values is not None and isinstance(value, (str, int, float)) and value not in cell.values:
+        return f"must be one of {list(cell.values)}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if cell.min is not None and value < cell.min:
+            return f"must be >= {cell.min}"
+        if cell.max is not None and value > cell.max:
+            return f"must be <= {cell.max}"
+    return None
+
+
+def drop_path(data: Any, path: tuple[str, ...]) -> Any:
+    """Copy of `data` without the key at `path`; a segment ending in [] walks a list."""
+    if not path or not isinstance(data, dict):
+        return data
+    head, rest = path[0], path[1:]
+    if head.endswith("[]"):
+        key = head[:-2]
+        items = data.get(key)
+        if not isinstance(items, list):
+            return data
+        return {**data, key: [drop_path(item, rest) for item in items]}
+    if not rest:
+        return {k: v for k, v in data.items() if k != head}
+    if head not in data:
+        return data
+    return {**data, head: drop_path(data[head], rest)}

@@ -1,0 +1,269 @@
+"""Expressions: JMESPath parsed once, compiled to closures.
+
+Design decisions:
+- JMESPath is the expression language of specs (paths, filters, comparisons), but the
+  interpreter walks the AST on every call. We parse with `jmespath` at load time and
+  compile the common node types to plain closures; any other node falls back to
+  jmespath's own interpreter for that subtree, so semantics never diverge.
+- `$name` at the start of an expression reads a binding (`$request`, or an `as:` name)
+  instead of the current value; JMESPath itself has no variables.
+- Missing data gives `None`, as in JMESPath.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import jmespath
+from jmespath import exceptions as jexc
+from jmespath import parser as jparser
+from jmespath import visitor as jvisitor
+
+Env = dict[str, Any]
+Expr = Callable[[Any, Env], Any]
+
+_BINDING = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)")
+_INTERPRETER = jvisitor.TreeInterpreter(jmespath.Options())
+
+
+class ExprError(ValueError):
+    """An expression that does not parse; raised at load time."""
+
+
+def truthy(value: Any) -> bool:
+    """JMESPath truthiness: empty containers, empty strings, false and null are false."""
+    return not (value is None or value is False or value == "" or value == [] or value == {})
+
+
+_ANY_BINDING = re.compile(r"(?<![\w\"'`])\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def compile_expr(text: str) -> Expr:
+    """Compile `text` to `fn(current, env)`.
+
+    `$name.path` reads the binding `name`. An expression that starts with one binding
+    runs on it directly (the common, fast case); one that mixes bindings
+    (`$request.stream && $traits.x`) runs on a scope of the current value's keys plus
+    every binding as a `$name` field.
+    """
+    text = text.strip()
+    if len(_ANY_BINDING.findall(_unquoted(text))) > 1 or (
+            _ANY_BINDING.search(_unquoted(text)) and not _BINDING.match(text)):
+        inner = _compile_text(_ANY_BINDING.sub(r'"$\1"', text))
+
+        def scoped(cur: Any, env: Env) -> Any:
+            scope = dict(cur) if isinstance(cur, dict) else {}
+            for key, value in env.items():
+                scope["$" + key] = value
+            return inner(scope)
+        return scoped
+    match = _BINDING.match(text)
+    if match:
+        name, rest = match.group(1), text[match.end():].lstrip()
+        if rest.startswith("."):
+            rest = rest[1:]
+        inner = _compile_text(rest) if rest else None
+        if inner is None:
+            return lambda cur, env: env.get(name)
+        return lambda cur, env: inner(env.get(name))
+    fn = _compile_text(text)
+    return lambda cur, env: fn(cur)
+
+
+def _unquoted(text: str) -> str:
+    """The expression without its string and JSON literals (a `$` inside them is data)."""
+    return re.sub(r"'[^']*'|`[^`]*`", "", text)
+
+
+def _compile_text(text: str) -> Callable[[Any], Any]:
+    try:
+        ast = jparser.Parser().parse(text).parsed
+    except (jexc.ParseError, jexc.LexerError) as exc:
+        raise ExprError(f"invalid expression {text!r}: {exc}") from None
+    return _node(ast)
+
+
+def _node(node: dict) -> Callable[[Any], Any]:
+    builder = _BUILDERS.get(node["type"])
+    if builder is None:
+        return lambda value: _INTERPRETER.visit(node, value)
+    return builder(node)
+
+
+def _field(node: dict) -> Callable[[Any], Any]:
+    key = node["value"]
+    return lambda v: v.get(key) if isinstance(v, dict) else None
+
+
+def _subexpression(node: dict) -> Callable[[Any], Any]:
+    parts = [_node(child) for child in node["children"]]
+
+    def run(value: Any) -> Any:
+        for part in parts:
+            if value is None:
+                return None
+            value = part(value)
+        return value
+    return run
+
+
+def _index(node: dict) -> Callable[[Any], Any]:
+    i = node["value"]
+
+    def run(value: Any) -> Any:
+        if not isinstance(value, list):
+            return None
+        try:
+            return value[i]
+        except IndexError:
+            return None
+    return run
+
+
+def _literal(node: dict) -> Callable[[Any], Any]:
+    lit = node["value"]
+    return lambda v: lit
+
+
+def _current(node: dict) -> Callable[[Any], Any]:
+    return lambda v: v
+
+
+def _equal(a: Any, b: Any) -> bool:
+    # JMESPath equality: `true` is not `1`, unlike Python.
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": _equal,
+    "ne": lambda a, b: not _equal(a, b),
+}
+_ORDER = {"lt": lambda a, b: a < b, "lte": lambda a, b: a <= b,
+          "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b}
+
+
+def _both_numbers(a: Any, b: Any) -> bool:
+    return (isinstance(a, (int, float)) and not isinstance(a, bool)
+            and isinstance(b, (int, float)) and not isinstance(b, bool))
+
+
+def _comparator(node: dict) -> Callable[[Any], Any]:
+    left, right = (_node(c) for c in node["children"])
+    op = node["value"]
+    if op in _COMPARE:
+        cmp = _COMPARE[op]
+        return lambda v: cmp(left(v), right(v))
+    order = _ORDER[op]
+
+    def run(value: Any) -> Any:
+        a, b = left(value), right(value)
+        return order(a, b) if _both_numbers(a, b) else None
+    return run
+
+
+def _and(node: dict) -> Callable[[Any], Any]:
+    left, right = (_node(c) for c in node["children"])
+
+    def run(value: Any) -> Any:
+        first = left(value)
+        return right(value) if truthy(first) else first
+    return run
+
+
+def _or(node: dict) -> Callable[[Any], Any]:
+    left, right = (_node(c) for c in node["children"])
+
+    def run(value: Any) -> Any:
+        first = left(value)
+        return first if truthy(first) else right(value)
+    return run
+
+
+def _not(node: dict) -> Callable[[Any], Any]:
+    inner = _node(node["children"][0])
+    return lambda v: not truthy(inner(v))
+
+
+def _pipe(node: dict) -> Callable[[Any], Any]:
+    left, right = (_node(c) for c in node["children"])
+    return lambda v: right(left(v))
+
+
+def _flatten(node: dict) -> Callable[[Any], Any]:
+    inner = _node(node["children"][0])
+
+    def run(value: Any) -> Any:
+        base = inner(value)
+        if not isinstance(base, list):
+            return None
+        out: list = []
+        for item in base:
+            if isinstance(item, list):
+                out.extend(item)
+            else:
+                out.append(item)
+        return out
+    return run
+
+
+def _projection(node: dict) -> Callable[[Any], Any]:
+    base_fn, each_fn = (_node(c) for c in node["children"])
+
+    def run(value: Any) -> Any:
+        base = base_fn(value)
+        if not isinstance(base, list):
+            return None
+        out = []
+        for item in base:
+            got = each_fn(item)
+            if got is not None:
+                out.append(got)
+        return out
+    return run
+
+
+def _filter_projection(node: dict) -> Callable[[Any], Any]:
+    base_fn, each_fn, cond = (_node(c) for c in node["children"])
+
+    def run(value: Any) -> Any:
+        base = base_fn(value)
+        if not isinstance(base, list):
+            return None
+        out = []
+        for item in base:
+            if truthy(cond(item)):
+                got = each_fn(item)
+                if got is not None:
+                    out.append(got)
+        return out
+    return run
+
+
+def _multi_list(node: dict) -> Callable[[Any], Any]:
+    parts = [_node(c) for c in node["children"]]
+    return lambda v: None if v is None else [p(v) for p in parts]
+
+
+def _multi_dict(node: dict) -> Callable[[Any], Any]:
+    parts = [(c["value"], _node(c["children"][0])) for c in node["children"]]
+    return lambda v: None if v is None else {k: p(v) for k, p in parts}
+
+
+_BUILDERS: dict[str, Callable[[dict], Callable[[Any], Any]]] = {
+    "field": _field,
+    "subexpression": _subexpression,
+    "index": _index,
+    "literal": _literal,
+    "current": _current,
+    "comparator": _comparator,
+    "and_expression": _and,
+    "or_expression": _or,
+    "not_expression": _not,
+    "pipe": _pipe,
+    "flatten": _flatten,
+    "projection": _projection,
+    "filter_projection": _filter_projection,
+    "multi_select_list": _multi_list,
+    "multi_select_dict": _multi_dict,
+    "index_expression": _subexpression,
+}

@@ -1,0 +1,270 @@
+"""The transform vocabulary: a few named forms, compiled once into closures.
+
+A node in a spec is one of:
+- a scalar (`type: text`): that constant;
+- a list: each element is a node; elements that yield nothing are left out;
+- a mapping whose keys are all form words (below): a form;
+- any other mapping: an object template, key -> node; keys whose node yields
+  nothing are left out (use `object:` to emit a key that is also a form word).
+
+A form is a small pipeline, always in this order:
+  when/else   gate: if `when` is false, the node is `else` (or nothing)
+  source      `from: expr` | `const: v` | `template: "jinja"` | the current value
+  shape       one of `each` (+`as`, `where`) | `object` | `apply` | `switch`+`cases` | `call`+`args`
+  map         value table (requires `default`)
+  default     used when the result is nothing
+  required    nothing here is an error naming the data path
+
+Semantics fixed by the form, not the data: `each` always yields a list; `from` treats a
+null source as absent (OpenAI's rule for optional fields); `default: null` writes an
+explicit null. Inside `each`, the item is the current value and is also bound by
+name (`as: message`), and `$request` is always the request root: no positional
+back-references.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .errors import SpecError, TransformError
+from .expr import Env, ExprError, compile_expr, truthy
+
+MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
+Node = Callable[[Any, Env], Any]
+
+FORM_WORDS = frozenset({"from", "const", "template", "each", "as", "where", "object", "apply",
+                        "switch", "cases", "call", "args", "map", "default", "required",
+                        "when", "else"})
+_SHAPES = ("each", "object", "apply", "switch", "call")
+
+
+class Compiler:
+    """Turns spec nodes into closures. `functions` are the named pure functions;
+    `defines` are a spec's named sub-specs (compiled on first use, so they may recurse)."""
+
+    def __init__(self, functions: dict[str, Callable], defines: dict[str, Any],
+                 template: Callable[[str, str], Node], file: str = ""):
+        self.functions, self.template, self.file = functions, template, file
+        self._define_src = defines
+        self._defines: dict[str, Node] = {}
+
+    def error(self, where: str, message: str) -> SpecError:
+        return SpecError(message, file=self.file, where=where)
+
+    def compile(self, node: Any, where: str) -> Node:
+        if isinstance(node, dict):
+            if node and FORM_WORDS.issuperset(node):
+                return self._form(node, where)
+            return self._object(node, where)
+        if isinstance(node, list):
+            return self._list(node, where)
+        return lambda cur, env, _v=node: _v
+
+    def expr(self, text: Any, where: str) -> Callable[[Any, Env], Any]:
+        if not isinstance(text, str):
+            raise self.error(where, f"expected an expression string, got {text!r}")
+        try:
+            return compile_expr(text)
+        except ExprError as exc:
+            raise self.error(where, str(exc)) from None
+
+    def condition(self, raw: Any, where: str) -> Callable[[Any, Env], Any]:
+        """`when:` takes an expression, or a node (e.g. `{apply: named_condition}`)."""
+        if isinstance(raw, str):
+            return self.expr(raw, where)
+        node = self.compile(raw, where)
+        return lambda cur, env: (lambda v: None if v is MISSING else v)(node(cur, env))
+
+    def define(self, name: str, where: str) -> Node:
+        if name not in self._define_src:
+            raise self.error(where, f"unknown define {name!r}; known: {sorted(self._define_src)}")
+        if name not in self._defines:
+            self._defines[name] = lambda cur, env: self._defines[name](cur, env)  # recursion guard
+            self._defines[name] = self.compile(self._define_src[name], f"define.{name}")
+        return lambda cur, env: self._defines[name](cur, env)
+
+    def _object(self, node: dict, where: str) -> Node:
+        fields = tuple((key, self.compile(sub, f"{where}.{key}")) for key, sub in node.items())
+
+        def run(cur: Any, env: Env) -> Any:
+            out = {}
+            for key, fn in fields:
+                value = fn(cur, env)
+                if value is not MISSING:
+                    out[key] = value
+            return out
+        return run
+
+    def _list(self, node: list, where: str) -> Node:
+        items = tuple(self.compile(sub, f"{where}[{i}]") for i, sub in enumerate(node))
+
+        def run(cur: Any, env: Env) -> Any:
+            out = []
+            for fn in items:
+                value = fn(cur, env)
+                if value is not MISSING:
+                    out.append(value)
+            return out
+        return run
+
+    def _form(self, node: dict, where: str) -> Node:
+        shapes = [s for s in _SHAPES if s in node]
+        if len(shapes) > 1:
+            raise self.error(where, f"a form takes one of {_SHAPES}, got {shapes}")
+        sources = [s for s in ("from", "const", "template") if s in node]
+        if len(sources) > 1:
+            raise self.error(where, f"a form takes one source, got {sources}")
+        self._check_pairs(node, where)
+        source = self._source(node, where)
+        shape = self._shape(node, shapes[0] if shapes else None, where)
+        finish = self._finish(node, where)
+        body = _chain(source, shape, finish)
+        if "when" not in node:
+            return body
+        cond = self.condition(node["when"], f"{where}.when")
+        other = self.compile(node["else"], f"{where}.else") if "else" in node else None
+
+        def gated(cur: Any, env: Env) -> Any:
+            if truthy(cond(cur, env)):
+                return body(cur, env)
+            return other(cur, env) if other else MISSING
+        return gated
+
+    def _check_pairs(self, node: dict, where: str) -> None:
+        needs = {"as": "each", "where": "each", "cases": "switch", "args": "call", "else": "when"}
+        for word, partner in needs.items():
+            if word in node and partner not in node:
+                raise self.error(where, f"`{word}` needs `{partner}`")
+        if "map" in node and "default" not in node:
+            raise self.error(where, "`map` needs a `default` (every enum mapping is total)")
+        if "switch" in node and "cases" not in node:
+            raise self.error(where, "`switch` needs `cases`")
+
+    def _source(self, node: dict, where: str) -> Node | None:
+        if "from" in node:
+            get = self.expr(node["from"], f"{where}.from")
+
+            def take(cur: Any, env: Env) -> Any:
+                value = get(cur, env)
+                return MISSING if value is None else value
+            return take
+        if "const" in node:
+            return lambda cur, env, _v=node["const"]: _v
+        if "template" in node:
+            return self.template(node["template"], f"{where}.template")
+        return None
+
+    def _shape(self, node: dict, shape: str | None, where: str) -> Callable | None:
+        if shape is None:
+            return None
+        return getattr(self, f"_shape_{shape}")(node, f"{where}.{shape}")
+
+    def _shape_each(self, node: dict, where: str) -> Callable:
+        item = self.compile(node["each"], where)
+        name = node.get("as")
+        keep = self.expr(node["where"], f"{where}.where") if "where" in node else None
+        source = node.get("from", "@")
+
+        def run(value: Any, cur: Any, env: Env) -> Any:
+            if value is MISSING:
+                return MISSING
+            if not isinstance(value, list):
+                raise TransformError(f"expected a list, got {type(value).__name__}", (source,))
+            out = []
+            for i, element in enumerate(value):
+                local = {**env, name: element} if name else env
+                if keep is not None and not truthy(keep(element, local)):
+                    continue
+                try:
+                    got = item(element, local)
+                except TransformError as exc:
+                    raise exc.within(i) if source == "@" else exc.within(source, i)
+                if got is not MISSING:
+                    out.append(got)
+            return out
+        return run
+
+    def _shape_object(self, node: dict, where: str) -> Callable:
+        inner = self._object(node["object"], where)
+        return lambda value, cur, env: MISSING if value is MISSING else inner(value, env)
+
+    def _shape_apply(self, node: dict, where: str) -> Callable:
+        inner = self.define(node["apply"], where)
+        return lambda value, cur, env: MISSING if value is MISSING else inner(value, env)
+
+    def _shape_switch(self, node: dict, where: str) -> Callable:
+        key = self.expr(node["switch"], where)
+        cases = {k: self.compile(v, f"{where}.cases.{k}") for k, v in node["cases"].items()}
+
+        def run(value: Any, cur: Any, env: Env) -> Any:
+            if value is MISSING:
+                return MISSING
+            branch = cases.get(_key(key(value, env)))
+            return branch(value, env) if branch else MISSING
+        return run
+
+    def _shape_call(self, node: dict, where: str) -> Callable:
+        name = node["call"]
+        fn = self.functions.get(name)
+        if fn is None:
+            raise self.error(where, f"unknown function {name!r}; known: {sorted(self.functions)}")
+        args = node.get("args")
+        if args is None:
+            return lambda value, cur, env: MISSING if value is MISSING else _guard(fn, (value,), {})
+        if isinstance(args, list):
+            parts = tuple(self.compile(a, f"{where}.args[{i}]") for i, a in enumerate(args))
+            return lambda value, cur, env: _guard(
+                fn, tuple(p(value, env) for p in parts), {})
+        if isinstance(args, dict):
+            named = tuple((k, self.compile(a, f"{where}.args.{k}")) for k, a in args.items())
+            return lambda value, cur, env: _guard(
+                fn, (), {k: p(value, env) for k, p in named})
+        raise self.error(where, "`args` must be a list or a mapping")
+
+    def _finish(self, node: dict, where: str) -> Callable | None:
+        table = node.get("map")
+        default = node.get("default", MISSING)
+        required = node.get("required", False)
+        if table is None and default is MISSING and not required:
+            return None
+        label = node.get("from", where)
+
+        def run(value: Any) -> Any:
+            if table is not None and value is not MISSING:
+                value = table.get(_key(value), default)
+            if value is MISSING:
+                if required:
+                    raise TransformError("required value is missing", (label,))
+                return default
+            return value
+        return run
+
+
+def _key(value: Any) -> Any:
+    """Map/switch keys come from YAML, where keys are strings: look values up as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value if isinstance(value, str) else None
+
+
+def _guard(fn: Callable, args: tuple, kwargs: dict) -> Any:
+    """Named functions see None for absent arguments and return MISSING for 'nothing'."""
+    args = tuple(None if a is MISSING else a for a in args)
+    kwargs = {k: (None if v is MISSING else v) for k, v in kwargs.items()}
+    result = fn(*args, **kwargs)
+    return MISSING if result is None else result
+
+
+def _chain(source: Node | None, shape: Callable | None, finish: Callable | None) -> Node:
+    if source is not None and shape is None and finish is None:
+        return source
+    if source is None and shape is not None and finish is None:
+        return lambda cur, env: shape(cur, cur, env)
+
+    def run(cur: Any, env: Env) -> Any:
+        value = source(cur, env) if source is not None else cur
+        if shape is not None:
+            value = shape(value, cur, env)
+        return finish(value) if finish is not None else value
+    return run

@@ -1,0 +1,76 @@
+"""Server-sent events (WHATWG rules): `event:` and `data:` fields, blank line ends an event.
+
+Handles LF, CRLF and CR line ends, split anywhere (including between CR and LF), comment
+lines (`: ping`), multi-line data, and a final event without its blank line at EOF.
+Payloads are returned as text; the stream machine parses JSON.
+"""
+from __future__ import annotations
+
+from ..errors import StreamError
+
+
+class SSEDecoder:
+    def __init__(self) -> None:
+        self._buf = b""
+        self._event: str | None = None
+        self._data: list[str] = []
+        self._pending_cr = False
+
+    def feed(self, data: bytes) -> list[tuple[str | None, str]]:
+        if self._pending_cr and data.startswith(b"\n"):
+            data = data[1:]
+        self._pending_cr = False
+        self._buf += data
+        out: list[tuple[str | None, str]] = []
+        while True:
+            cut = _line_end(self._buf)
+            if cut is None:
+                break
+            start, end = cut
+            line = self._buf[:start]
+            if end == len(self._buf) and self._buf[start:end] == b"\r":
+                self._pending_cr = True  # maybe the first half of CRLF: the LF may come next
+            self._buf = self._buf[end:]
+            self._line(line, out)
+        return out
+
+    def _line(self, raw: bytes, out: list) -> None:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise StreamError("upstream stream is not valid UTF-8") from None
+        if not line:
+            if self._data or self._event is not None:
+                out.append((self._event, "\n".join(self._data)))
+            self._event, self._data = None, []
+            return
+        if line.startswith(":"):
+            return
+        name, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+
+    def close(self) -> list[tuple[str | None, str]]:
+        out: list[tuple[str | None, str]] = []
+        if self._buf:
+            self._line(self._buf, out)
+            self._buf = b""
+        self._line(b"", out)
+        return out
+
+
+def _line_end(buf: bytes) -> tuple[int, int] | None:
+    """(index where the line ends, index after its terminator) or None."""
+    n = buf.find(b"\n")
+    r = buf.find(b"\r")
+    if r == -1 and n == -1:
+        return None
+    if r == -1 or (n != -1 and n < r):
+        return n, n + 1
+    if r + 1 < len(buf) and buf[r + 1:r + 2] == b"\n":
+        return r, r + 2
+    return r, r + 1

@@ -1,0 +1,263 @@
+"""Named pure functions, callable from specs with `call:` and as Jinja2 filters.
+
+Each is generic (no provider knowledge), total on odd input where that is safe,
+and returns None for "nothing" (the form engine turns that into an omitted key).
+Bad client data raises `TransformError`, which becomes a 400 naming the field.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
+
+import orjson
+
+from .errors import TransformError
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def function(fn: Callable) -> Callable:
+    """Register `fn` under its own name (a trailing underscore is dropped: `sum_` -> `sum`)."""
+    FUNCTIONS[fn.__name__.rstrip("_")] = fn
+    return fn
+
+
+@function
+def json_dumps(value: Any) -> str:
+    """Compact JSON text, key order kept: `{"a": 1}` -> `'{"a":1}'`."""
+    return orjson.dumps(value).decode()
+
+
+@function
+def json_loads(text: Any, empty: Any = None, want: str | None = None) -> Any:
+    """Parse JSON text. `empty` is the result for ""/whitespace (e.g. `{}` for tool
+    arguments); `want: object` refuses anything but a JSON object."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return empty
+    if not isinstance(text, (str, bytes)):
+        if want == "object" and not isinstance(text, dict):
+            raise TransformError("expected a JSON object")
+        return text
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise TransformError(f"not valid JSON: {exc}") from None
+    if want == "object" and not isinstance(value, dict):
+        raise TransformError("expected a JSON object")
+    return value
+
+
+_DATA_URL = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w-]+=[^;,]*)*)(?P<b64>;base64)?,",
+                       re.ASCII)
+
+
+def _data_url(url: Any) -> tuple[str, str] | None:
+    if not isinstance(url, str) or not url.startswith("data:"):
+        return None
+    match = _DATA_URL.match(url)
+    if not match or not match.group("b64"):
+        raise TransformError("a data: URL must be base64 (data:<mime>;base64,<data>)")
+    return match.group("type") or "application/octet-stream", url[match.end():]
+
+
+@function
+def data_url_type(url: Any) -> str | None:
+    """`data:image/png;base64,AAA` -> `image/png`; None for a URL that is not a data: URL."""
+    parsed = _data_url(url)
+    return parsed[0] if parsed else None
+
+
+@function
+def data_url_data(url: Any) -> str | None:
+    """`data:image/png;base64,AAA` -> `AAA` (the base64 text, untouched)."""
+    parsed = _data_url(url)
+    return parsed[1] if parsed else None
+
+
+@function
+def is_data_url(url: Any) -> bool:
+    """True for a `data:` URL."""
+    return isinstance(url, str) and url.startswith("data:")
+
+
+@function
+def mime_subtype(media_type: Any) -> str | None:
+    """`image/jpeg` -> `jpeg`; `image/jpg` -> `jpeg` (the registered name)."""
+    if not isinstance(media_type, str) or "/" not in media_type:
+        return None
+    sub = media_type.split("/", 1)[1].split(";", 1)[0].lower()
+    return "jpeg" if sub == "jpg" else sub
+
+
+@function
+def join(items: Any, sep: str = "") -> str | None:
+    """Join the strings of a list (None items skipped); None when there are none."""
+    if isinstance(items, str):
+        return items
+    parts = [i for i in (items or ()) if isinstance(i, str)]
+    return sep.join(parts) if parts else None
+
+
+@function
+def concat(*lists: Any) -> list:
+    """Concatenate lists; None arguments are skipped, a non-list argument is one item."""
+    out: list = []
+    for part in lists:
+        if part is None:
+            continue
+        if isinstance(part, list):
+            out.extend(part)
+        else:
+            out.append(part)
+    return out
+
+
+@function
+def flatten(lists: Any) -> list | None:
+    """One level of nesting removed: [[a], [b, c]] -> [a, b, c]; None when empty."""
+    out = concat(*(lists or ()))
+    return out or None
+
+
+@function
+def merge_runs(items: Any, key: str = "role", field: str = "content") -> list | None:
+    """Merge consecutive items with the same `key` by concatenating their `field` lists:
+    the rule for APIs whose turns must alternate."""
+    if items is None:
+        return None
+    out: list[dict] = []
+    for item in items:
+        if out and out[-1].get(key) == item.get(key):
+            last = out[-1]
+            out[-1] = {**last, field: list(last.get(field) or ()) + list(item.get(field) or ())}
+        else:
+            out.append(item)
+    return out
+
+
+def _numbers(values: Iterable[Any]) -> list:
+    return [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+
+@function
+def sum_(*values: Any) -> int | float | None:
+    """Sum of the numbers given (None skipped); None when none is a number."""
+    nums = _numbers(values)
+    return sum(nums) if nums else None
+
+
+@function
+def min_(*values: Any) -> int | float | None:
+    """Smallest of the numbers given (None skipped)."""
+    nums = _numbers(values)
+    return min(nums) if nums else None
+
+
+@function
+def max_(*values: Any) -> int | float | None:
+    """Largest of the numbers given (None skipped)."""
+    nums = _numbers(values)
+    return max(nums) if nums else None
+
+
+@function
+def first(*values: Any) -> Any:
+    """The first argument that is not None (SQL's coalesce)."""
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+@function
+def find(items: Any, key: str, equals: Any, take: str | None = None) -> Any:
+    """The first item whose dotted `key` equals `equals` (or its dotted `take` field):
+    e.g. the function name of the tool call a tool result answers."""
+    for item in items or ():
+        if _dig(item, key) == equals:
+            return _dig(item, take) if take else item
+    return None
+
+
+def _dig(value: Any, path: str) -> Any:
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+@function
+def synth_id(prefix: str, *seed: Any) -> str:
+    """A deterministic id for things the provider gives none (prefix + hash of `seed`),
+    so a stream and its non-stream twin name the same tool call the same way."""
+    digest = hashlib.sha256("\x1f".join(str(s) for s in seed).encode()).hexdigest()
+    return f"{prefix}{digest[:24]}"
+
+
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+
+
+@function
+def schema_clean(schema: Any, drop: list | None = None) -> Any:
+    """Remove the listed keywords everywhere in a JSON Schema, leaving property names alone
+    (a property called `default` is data, not the keyword)."""
+    banned = frozenset(drop or ())
+
+    def walk(node: Any, names: bool) -> Any:
+        if isinstance(node, list):
+            return [walk(n, False) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if names:
+            return {k: walk(v, False) for k, v in node.items()}
+        return {k: walk(v, k in _SCHEMA_MAPS) for k, v in node.items() if k not in banned}
+    return walk(schema, False)
+
+
+@function
+def text_parts(content: Any) -> list | None:
+    """OpenAI content (a string or a list of parts) as a list of parts."""
+    if content is None:
+        return None
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    if isinstance(content, list):
+        return content
+    raise TransformError(f"content must be a string or a list of parts, got {type(content).__name__}")
+
+
+@function
+def text_of(content: Any, sep: str = "\n") -> str | None:
+    """The text of OpenAI content: the string itself, or its text parts joined by `sep`."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return join([p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"], sep)
+    raise TransformError(f"content must be a string or a list of parts, got {type(content).__name__}")
+
+
+@function
+def nonblank(text: Any) -> Any:
+    """The text if it has a non-whitespace character, else None (APIs refuse blank blocks)."""
+    return text if isinstance(text, str) and text.strip() else None
+
+
+@function
+def quote_all(text: Any) -> str | None:
+    """Percent-encode every reserved character, `/` and `:` included (one URL path label)."""
+    return None if text is None else quote(str(text), safe="")
+
+
+@function
+def as_list(value: Any) -> list | None:
+    """A value as a list: `"x"` -> `["x"]`, a list unchanged, None stays None."""
+    if value is None:
+        return None
+    return value if isinstance(value, list) else [value]
+
+
+@function
+def nonempty(value: Any) -> Any:
+    """None for empty lists, mappings and strings: lets a spec omit a key instead of sending []."""
+    return value if value not in ((), [], {}, "") else None

@@ -1,0 +1,243 @@
+"""The stream machine: provider events in, `chat.completion.chunk` dicts out.
+
+Two layers, as the codecs and the spec split them: a framing codec turns bytes into
+events; the spec's event table (`stream.on`) turns each event into a few generic
+actions, and this machine keeps the little state that OpenAI's chunk grammar needs:
+- a role chunk first, per choice;
+- tool calls numbered densely per choice (the provider's block index is only a key),
+  `id` and `name` on the first delta only;
+- reasoning text as `delta.reasoning_content`, and each signed thinking block once
+  complete as `delta.thinking_blocks`;
+- one finish chunk per choice, held back until the provider says it is done, then
+  the usage chunk (`choices: []`) when the client asked for `include_usage`.
+`close()` ends the stream; a stream that never said how it finished is an error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from .errors import StreamError, TransformError
+from .forms import MISSING
+from .framing import CODECS
+from .functions import synth_id
+
+if TYPE_CHECKING:
+    from .dialect import Dialect
+
+
+@dataclass
+class _Choice:
+    tools: dict[Any, int] = field(default_factory=dict)
+    content_tools: set = field(default_factory=set)
+    finish: Any = None
+    thinking: list[str] = field(default_factory=list)
+    started: bool = False
+
+
+class StreamTranslator:
+    """Per-request state; not shared between threads (make one per stream)."""
+
+    def __init__(self, dialect: "Dialect", env: dict, include_usage: bool, created: int):
+        self.dialect, self.env = dialect, env
+        self.include_usage = include_usage
+        self.codec = CODECS[dialect.framing]()
+        self.id: str | None = None
+        self.model: str | None = env.get("model")
+        self.created = created
+        self.choices: dict[int, _Choice] = {}
+        self.usage: dict = {}
+        self.ended = False
+        self.reports: list[dict] = env.get("reports", [])
+        self._out: list[dict] = []
+
+    # -- public ------------------------------------------------------------------
+    def feed(self, data: bytes) -> list[dict]:
+        for name, payload in self.codec.feed(data):
+            self._event(name, payload)
+        return self._take()
+
+    def close(self) -> list[dict]:
+        for name, payload in self.codec.close():
+            self._event(name, payload)
+        if not self.ended:
+            if not self.choices or any(c.finish is None for c in self.choices.values()):
+                raise StreamError("upstream stream ended before it finished (no finish reason)")
+            self._end()
+        return self._take()
+
+    # -- events ------------------------------------------------------------------
+    def _take(self) -> list[dict]:
+        out, self._out = self._out, []
+        return out
+
+    def _event(self, name: str | None, payload: Any) -> None:
+        if self.ended:
+            return
+        if isinstance(payload, str):
+            if self.dialect.done is not None and payload.strip() == self.dialect.done:
+                self._end()
+                return
+            if not payload.strip():
+                return
+            try:
+                payload = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                raise StreamError("upstream sent an event that is not JSON") from None
+        kind = self.dialect.event_type(payload, self.env) if self.dialect.event_type else name
+        actions = self.dialect.on.get(kind) or self.dialect.on.get("*")
+        if actions:
+            try:
+                self._run(actions, payload, self.env)
+            except TransformError as exc:
+                raise StreamError(f"upstream event {kind!r} could not be read: {exc}") from None
+
+    def _run(self, actions: tuple, payload: Any, env: dict) -> None:
+        for action in actions:
+            if action.when is not None and not action.when(payload, env):
+                continue
+            if action.each is not None:
+                items = action.each(payload, env)
+                for item in items if isinstance(items, list) else ():
+                    local = {**env, action.name: item} if action.name else env
+                    self._run(action.do, item, local)
+                continue
+            value = action.node(payload, env)
+            if value is not MISSING:
+                getattr(self, f"_do_{action.kind}")(value)
+
+    # -- actions (one per word of the `on:` table) --------------------------------
+    def _do_start(self, v: dict) -> None:
+        self.id = self.id or v.get("id")
+        self.model = v.get("model") or self.model
+        if "usage" in v:
+            _deep_merge(self.usage, v["usage"])
+
+    def _do_text(self, v: dict) -> None:
+        text = v.get("text")
+        if isinstance(text, str) and text:
+            self._delta(v.get("choice", 0), {"content": text})
+
+    def _do_refusal(self, v: dict) -> None:
+        if v.get("text"):
+            self._delta(v.get("choice", 0), {"refusal": v["text"]})
+
+    def _do_reasoning(self, v: dict) -> None:
+        text = v.get("text")
+        if isinstance(text, str) and text:
+            index = v.get("choice", 0)
+            self._choice(index).thinking.append(text)
+            self._delta(index, {"reasoning_content": text})
+
+    def _do_signature(self, v: dict) -> None:
+        if not v.get("signature"):
+            return
+        index = v.get("choice", 0)
+        choice = self._choice(index)
+        block = {"type": "thinking", "thinking": "".join(choice.thinking), "signature": v["signature"]}
+        choice.thinking = []
+        self._delta(index, {"thinking_blocks": [block]})
+
+    def _do_redacted(self, v: dict) -> None:
+        if v.get("data"):
+            self._delta(v.get("choice", 0), {"thinking_blocks": [{"type": "redacted_thinking",
+                                                                  "data": v["data"]}]})
+
+    def _do_tool_call(self, v: dict) -> None:
+        index = v.get("choice", 0)
+        choice = self._choice(index)
+        key = v.get("key", MISSING)
+        args = v.get("args")
+        if not isinstance(args, str):
+            args = orjson.dumps(args).decode() if args is not None else ""
+        if v.get("as_content") or key in choice.content_tools:
+            # A forced tool standing in for JSON mode: its arguments are the answer.
+            if key is not MISSING:
+                choice.content_tools.add(key)
+            if args:
+                self._delta(index, {"content": args})
+            return
+        if key is MISSING or key not in choice.tools:
+            ordinal = len(choice.tools)
+            choice.tools[ordinal if key is MISSING else key] = ordinal
+            call = {"index": ordinal,
+                    "id": v.get("id") or synth_id("call_", self.id or "", index, ordinal),
+                    "type": "function",
+                    "function": {"name": v.get("name", ""), "arguments": args}}
+            if v.get("extra"):
+                call["extra_content"] = v["extra"]
+            self._delta(index, {"tool_calls": [call]})
+        elif args:
+            self._delta(index, {"tool_calls": [{"index": choice.tools[key],
+                                                "function": {"arguments": args}}]})
+
+    def _do_finish(self, v: dict) -> None:
+        reason = v.get("reason")
+        if reason is not None:
+            self._choice(v.get("choice", 0)).finish = reason
+
+    def _do_usage(self, v: Any) -> None:
+        if isinstance(v, dict):
+            _deep_merge(self.usage, v)
+
+    def _do_error(self, v: dict) -> None:
+        raise StreamError(v.get("message") or "upstream error in stream",
+                          type=v.get("type") or "api_error", code=v.get("code"),
+                          status=v.get("status") or 502)
+
+    def _do_end(self, v: Any) -> None:
+        self._end()
+
+    # -- chunks ------------------------------------------------------------------
+    def _choice(self, index: int) -> _Choice:
+        choice = self.choices.get(index)
+        if choice is None:
+            choice = self.choices[index] = _Choice()
+        return choice
+
+    def _envelope(self) -> dict:
+        if self.id is None:
+            self.id = synth_id("chatcmpl-", self.model, self.created)
+        return {"id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                "model": self.model or ""}
+
+    def _delta(self, index: int, delta: dict) -> None:
+        choice = self._choice(index)
+        if not choice.started:
+            choice.started = True
+            self._out.append({**self._envelope(), "choices": [
+                {"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        self._out.append({**self._envelope(), "choices": [
+            {"index": index, "delta": delta, "finish_reason": None}]})
+
+    def _end(self) -> None:
+        self.ended = True
+        if not self.choices:
+            self._choice(0)
+        for index in sorted(self.choices):
+            choice = self.choices[index]
+            if not choice.started:
+                self._delta_role_only(index)
+            entry = {"index": index, "delta": {}, "finish_reason": None}
+            entry.update(self.dialect.finish_reason(choice.finish, bool(choice.tools)))
+            self._out.append({**self._envelope(), "choices": [entry]})
+        if self.include_usage:
+            usage = self.dialect.usage(self.usage, self.env) if self.usage else None
+            self._out.append({**self._envelope(), "choices": [], "usage": usage})
+
+    def _delta_role_only(self, index: int) -> None:
+        self.choices[index].started = True
+        self._out.append({**self._envelope(), "choices": [
+            {"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+
+
+def _deep_merge(into: dict, new: dict) -> None:
+    """Later usage reports refine earlier ones field by field (Anthropic sends input
+    counts at the start and output counts at the end)."""
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        elif value is not None:
+            into[key] = value

@@ -1,0 +1,153 @@
+"""The public engine object: load once, then translate with pure functions.
+
+`Switchboard` holds only immutable compiled data after `load()`; every call builds
+its own state, so one instance serves many threads. No I/O happens here: requests
+come back as data (`HttpRequest`) for a gateway, or any other client, to send.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .capabilities import Checked, Matrix
+from .dialect import Dialect
+from .errors import NotFound, RequestError, SpecError, UpstreamError
+from .loader import SpecFiles, bundled_root, load_tables
+from .request_check import check_request
+from .stream import StreamTranslator
+
+
+@dataclass
+class HttpRequest:
+    """What would be sent upstream, before auth is added (botocore's request dict habit)."""
+    method: str
+    url: str
+    headers: dict[str, str]
+    json: Any
+    stream: bool
+    provider: str
+    model: str
+    reports: list[dict] = field(default_factory=list)
+
+    def body_bytes(self) -> bytes:
+        return orjson.dumps(self.json)
+
+
+class Switchboard:
+    def __init__(self, root: Path):
+        self.root = root
+        self.providers, raw_caps = load_tables(root)
+        self.matrix = Matrix(raw_caps)
+        self._raw_capabilities = raw_caps
+        self.files = SpecFiles(root)
+        self.dialects: dict[str, Dialect] = {}
+        for provider, entry in self.providers.items():
+            if entry["spec"] is None:
+                continue
+            spec = self.files.resolved(entry["spec"])
+            if spec.get("abstract"):
+                raise SpecError("an abstract spec cannot serve a provider",
+                                file="providers.yaml", where=f"providers.{provider}.spec")
+            self.dialects[provider] = Dialect(provider, spec, f"specs/{entry['spec']}.yaml")
+
+    # -- lookup ------------------------------------------------------------------
+    def dialect(self, provider: str) -> Dialect:
+        found = self.dialects.get(provider)
+        if found is not None:
+            return found
+        if provider in self.providers:
+            raise RequestError(f"provider {provider!r} has no spec yet; it cannot be called",
+                               param="model", code="provider_not_implemented")
+        raise NotFound(f"unknown provider {provider!r}", param="model")
+
+    def _env(self, provider: str, request: dict, model: str, options: dict | None,
+             base_url: str | None) -> dict:
+        entry = self.providers[provider]
+        opts = {**entry.get("options", {}), **(options or {})}
+        env = {**opts, "options": opts, "request": request, "model": model,
+               "stream": bool(request.get("stream")), "provider": provider}
+        env["base_url"] = (base_url or entry["base_url"]).format_map(_Strict(opts))
+        return env
+
+    # -- public API --------------------------------------------------------------
+    def check(self, provider: str, body: Any, *, model: str | None = None,
+              policy: str = "refuse") -> Checked:
+        """Refuse what the target does not support, before any I/O (raises UnsupportedFeature)."""
+        check_request(body)
+        self.dialect(provider)
+        return self.matrix.check(provider, model or body["model"], body, policy)
+
+    def translate_request(self, provider: str, body: Any, *, model: str | None = None,
+                          options: dict | None = None, base_url: str | None = None,
+                          policy: str = "refuse") -> HttpRequest:
+        dialect = self.dialect(provider)
+        checked = self.check(provider, body, model=model, policy=policy)
+        model = model or body["model"]
+        env = self._env(provider, checked.request, model, options, base_url)
+        env["traits"] = checked.traits
+        url, headers, payload = dialect.build(env)
+        return HttpRequest(dialect.method, url, headers, payload, env["stream"], provider, model,
+                           checked.reports)
+
+    def translate_response(self, provider: str, body: Any, *, request: dict | None = None,
+                           model: str | None = None, now: int | None = None) -> dict:
+        dialect = self.dialect(provider)
+        env = self._response_env(provider, request, model, now)
+        return dialect.response(_json(body), env)
+
+    def stream(self, provider: str, request: dict, *, model: str | None = None,
+               now: int | None = None, reports: list[dict] | None = None) -> StreamTranslator:
+        dialect = self.dialect(provider)
+        if dialect.framing is None:
+            raise RequestError(f"provider {provider!r} has no stream mapping", param="stream",
+                               code="unsupported_feature")
+        env = self._response_env(provider, request, model, now)
+        env["reports"] = list(reports or ())
+        include = bool((request.get("stream_options") or {}).get("include_usage"))
+        return StreamTranslator(dialect, env, include, env["now"])
+
+    def translate_error(self, provider: str, status: int, body: Any,
+                        request: dict | None = None) -> UpstreamError:
+        dialect = self.dialect(provider)
+        try:
+            data = _json(body)
+        except UpstreamError:
+            data = None
+        return dialect.error(status, data, self._response_env(provider, request, None, None))
+
+    def capabilities(self) -> dict:
+        """The matrix as data (what `switchboard table --format json` prints)."""
+        from .table import matrix_data
+        return matrix_data(self)
+
+    def _response_env(self, provider: str, request: dict | None, model: str | None,
+                      now: int | None) -> dict:
+        request = request or {}
+        model = model or request.get("model") or ""
+        traits = self.matrix.resolve(provider, model).traits if model else {}
+        return {"request": request, "model": model, "provider": provider, "traits": traits,
+                "now": int(time.time()) if now is None else now}
+
+
+class _Strict(dict):
+    def __missing__(self, key: str) -> str:
+        raise SpecError(f"base_url needs option {key!r}", file="providers.yaml")
+
+
+def _json(body: Any) -> Any:
+    if isinstance(body, (bytes, bytearray, str)):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise UpstreamError("upstream answered with malformed JSON", status=502,
+                                code="bad_upstream_response") from None
+    return body
+
+
+def load(root: str | Path | None = None) -> Switchboard:
+    """Load and compile everything under `root` (default: the bundled data)."""
+    return Switchboard(Path(root) if root is not None else bundled_root())
