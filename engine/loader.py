@@ -79,9 +79,9 @@ class SpecFiles:
             chain.append(current)
             current = self.raw(current).get("extends")
         merged: dict = {}
-        for part in reversed(chain):
+        for i, part in enumerate(reversed(chain)):
             overlay = {k: v for k, v in self.raw(part).items() if k not in ("examples", "abstract")}
-            merged = merge_patch(merged, overlay)
+            merged = overlay if i == 0 else merge_patch(merged, overlay)
         merged.pop("extends", None)
         merged["examples"] = self.raw(name).get("examples", [])
         if self.raw(name).get("abstract"):

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 class _Choice:
     tools: dict[Any, int] = field(default_factory=dict)
     content_tools: set = field(default_factory=set)
+    empty_args: set = field(default_factory=set)
     finish: Any = None
     thinking: list[str] = field(default_factory=list)
     started: bool = False
@@ -162,6 +163,8 @@ class StreamTranslator:
         if key is MISSING or key not in choice.tools:
             ordinal = len(choice.tools)
             choice.tools[ordinal if key is MISSING else key] = ordinal
+            if not args:
+                choice.empty_args.add(ordinal)
             call = {"index": ordinal,
                     "id": v.get("id") or synth_id("call_", self.id or "", index, ordinal),
                     "type": "function",
@@ -170,6 +173,7 @@ class StreamTranslator:
                 call["extra_content"] = v["extra"]
             self._delta(index, {"tool_calls": [call]})
         elif args:
+            choice.empty_args.discard(choice.tools[key])
             self._delta(index, {"tool_calls": [{"index": choice.tools[key],
                                                 "function": {"arguments": args}}]})
 
@@ -208,7 +212,7 @@ class StreamTranslator:
         if not choice.started:
             choice.started = True
             self._out.append({**self._envelope(), "choices": [
-                {"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+                {"index": index, "delta": {"role": "assistant"}, "finish_reason": None}]})
         self._out.append({**self._envelope(), "choices": [
             {"index": index, "delta": delta, "finish_reason": None}]})
 
@@ -220,6 +224,9 @@ class StreamTranslator:
             choice = self.choices[index]
             if not choice.started:
                 self._delta_role_only(index)
+            for ordinal in sorted(choice.empty_args):
+                # A tool called with no arguments still gets valid JSON arguments.
+                self._delta(index, {"tool_calls": [{"index": ordinal, "function": {"arguments": "{}"}}]})
             entry = {"index": index, "delta": {}, "finish_reason": None}
             entry.update(self.dialect.finish_reason(choice.finish, bool(choice.tools)))
             self._out.append({**self._envelope(), "choices": [entry]})
@@ -230,7 +237,7 @@ class StreamTranslator:
     def _delta_role_only(self, index: int) -> None:
         self.choices[index].started = True
         self._out.append({**self._envelope(), "choices": [
-            {"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+            {"index": index, "delta": {"role": "assistant"}, "finish_reason": None}]})
 
 
 def _deep_merge(into: dict, new: dict) -> None:
