@@ -8,7 +8,7 @@ A node in a spec is one of:
   nothing are left out (use `object:` to emit a key that is also a form word).
 
 A form is a small pipeline, always in this order:
-  when/else   gate: if `when` is false, the node is `else` (or nothing)
+  when/else   gate: if `when` is false (or `unless` is true), the node is `else` (or nothing)
   source      `from: expr` | `const: v` | `template: "jinja"` | the current value
   shape       one of `each` (+`as`, `where`) | `object` | `apply` | `switch`+`cases` | `call`+`args`
   map         value table (requires `default`)
@@ -33,7 +33,7 @@ Node = Callable[[Any, Env], Any]
 
 FORM_WORDS = frozenset({"from", "const", "template", "each", "as", "where", "object", "apply",
                         "switch", "cases", "call", "args", "map", "default", "required",
-                        "when", "else"})
+                        "when", "unless", "else"})
 _SHAPES = ("each", "object", "apply", "switch", "call")
 
 
@@ -117,20 +117,28 @@ class Compiler:
         source = self._source(node, where)
         shape = self._shape(node, shapes[0] if shapes else None, where)
         finish = self._finish(node, where)
+        if source is None and shape is None and finish is None and ("when" in node or "unless" in node):
+            raise self.error(where, "a gated form needs something to produce (from, const, a shape...)")
         body = _chain(source, shape, finish)
-        if "when" not in node:
+        gate = "when" if "when" in node else "unless" if "unless" in node else None
+        if gate is None:
             return body
-        cond = self.condition(node["when"], f"{where}.when")
+        if "when" in node and "unless" in node:
+            raise self.error(where, "use `when` or `unless`, not both")
+        cond = self.condition(node[gate], f"{where}.{gate}")
+        want = gate == "when"
         other = self.compile(node["else"], f"{where}.else") if "else" in node else None
 
         def gated(cur: Any, env: Env) -> Any:
-            if truthy(cond(cur, env)):
+            if truthy(cond(cur, env)) == want:
                 return body(cur, env)
             return other(cur, env) if other else MISSING
         return gated
 
     def _check_pairs(self, node: dict, where: str) -> None:
-        needs = {"as": "each", "where": "each", "cases": "switch", "args": "call", "else": "when"}
+        needs = {"as": "each", "where": "each", "cases": "switch", "args": "call"}
+        if "else" in node and "when" not in node and "unless" not in node:
+            raise self.error(where, "`else` needs `when` or `unless`")
         for word, partner in needs.items():
             if word in node and partner not in node:
                 raise self.error(where, f"`{word}` needs `{partner}`")
