@@ -2,7 +2,7 @@
 
     import engine
     sb = engine.load()
-    req = sb.translate_request("anthropic", openai_body)
+    req = sb.translate_request(provider, openai_body)
 """
 from .capabilities import Checked
 from .errors import (NotFound, RequestError, SpecError, StreamError, SwitchboardError,

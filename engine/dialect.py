@@ -106,7 +106,7 @@ class Dialect:
         if mapped is None and raw is not None:
             out["provider_finish_reason"] = raw
         if has_tools and out["finish_reason"] == "stop":
-            out["finish_reason"] = "tool_calls"  # Gemini says STOP, xAI says nothing
+            out["finish_reason"] = "tool_calls"  # some providers say a plain stop, or nothing
         elif not has_tools and out["finish_reason"] == "tool_calls":
             out["finish_reason"] = "stop"  # a forced tool whose input became content
         return out

@@ -44,7 +44,7 @@ def compile_expr(text: str) -> Expr:
     `$name.path` reads the binding `name`. An expression that starts with one binding
     runs on it directly (the common, fast case); one that mixes bindings
     (`$request.stream && $traits.x`) runs on a scope of the current value's keys plus
-    every binding as a `$name` field.
+    every binding as a `$name` field, so there `@` is that scope, not the current value.
     """
     text = text.strip()
     if len(_ANY_BINDING.findall(_unquoted(text))) > 1 or (

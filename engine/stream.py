@@ -241,7 +241,7 @@ class StreamTranslator:
 
 
 def _deep_merge(into: dict, new: dict) -> None:
-    """Later usage reports refine earlier ones field by field (Anthropic sends input
+    """Later usage reports refine earlier ones field by field (some providers send input
     counts at the start and output counts at the end)."""
     for key, value in new.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):

@@ -21,7 +21,7 @@ class EventStreamDecoder:
         self._pending = 0
 
     def feed(self, data: bytes) -> list[tuple[str | None, Any]]:
-        from botocore.exceptions import ParserError
+        from botocore.eventstream import ParserError
         self._pending += len(data)
         self._buffer.add_data(data)
         out: list[tuple[str | None, Any]] = []

@@ -17,6 +17,8 @@ class SSEDecoder:
         self._pending_cr = False
 
     def feed(self, data: bytes) -> list[tuple[str | None, str]]:
+        if not data:
+            return []
         if self._pending_cr and data.startswith(b"\n"):
             data = data[1:]
         self._pending_cr = False

@@ -1,0 +1,79 @@
+"""The transform vocabulary, one data file per form (tests/forms/*.yaml), found by
+glob and run by one parametrized test (JSON-Schema-Test-Suite style)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.dialect import _JINJA
+from engine.errors import SpecError, TransformError
+from engine.forms import MISSING, Compiler
+from engine.functions import FUNCTIONS
+from engine.templates import compile_template
+
+HERE = Path(__file__).parent / "forms"
+
+
+def compiler(defines: dict | None = None) -> Compiler:
+    return Compiler(FUNCTIONS, defines or {}, lambda t, w: compile_template(_JINJA, t, "test", w), "test")
+
+
+def _cases():
+    for path in sorted(HERE.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text()):
+            yield pytest.param(case, id=f"{path.stem}: {case['description']}")
+
+
+@pytest.mark.parametrize("case", list(_cases()))
+def test_form_case(case: dict) -> None:
+    node = compiler().compile(case["spec"], "spec")
+    env = {"request": case["input"], **case.get("env", {})}
+    if "error" in case:
+        with pytest.raises(TransformError) as caught:
+            node(case["input"], env)
+        assert case["error"] in str(caught.value)
+        return
+    got = node(case["input"], env)
+    assert (None if got is MISSING else got) == case["output"]
+
+
+@pytest.mark.parametrize("spec,message", [
+    ({"from": "a", "map": {"x": 1}}, "needs a `default`"),
+    ({"each": 1, "object": {}}, "one of"),
+    ({"from": "a", "const": 1}, "one source"),
+    ({"as": "x", "from": "a"}, "`as` needs `each`"),
+    ({"switch": "a"}, "needs `cases`"),
+    ({"call": "no_such_fn"}, "unknown function"),
+    ({"apply": "nowhere"}, "unknown define"),
+    ({"from": "a[?"}, "invalid expression"),
+    ({"when": "a"}, "needs something to produce"),
+    ({"when": "a", "unless": "b", "const": 1}, "not both"),
+    ({"else": 1, "const": 2}, "`else` needs"),
+    ({"template": "{{ a }"}, "does not compile"),
+])
+def test_malformed_forms_fail_at_load_with_their_location(spec: dict, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        compiler().compile({"outer": {"field": spec}}, "request.body")
+    assert message in str(caught.value)
+    assert "request.body.outer.field" in str(caught.value)
+
+
+def test_defines_may_recurse() -> None:
+    defines = {"tree": {"v": {"from": "v"}, "kids": {"from": "kids", "each": {"apply": "tree"}}}}
+    node = compiler(defines).compile({"apply": "tree"}, "x")
+    data = {"v": 1, "kids": [{"v": 2, "kids": [{"v": 3}]}]}
+    assert node(data, {}) == {"v": 1, "kids": [{"v": 2, "kids": [{"v": 3}]}]}
+
+
+@pytest.mark.parametrize("template", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__ }}",
+    "{{ x.__globals__ }}",
+    "{% set y = 1 %}{{ ().__class__.__base__ }}",
+])
+def test_templates_cannot_reach_python_objects(template: str) -> None:
+    node = compiler().compile({"template": template}, "t")
+    with pytest.raises(TransformError):
+        node({}, {"x": len})
