@@ -87,6 +87,11 @@ class TransformError(SwitchboardError):
         where = render_path(self.path)
         return f"{where}: {self.message}" if where else self.message
 
+    def to_openai(self) -> dict[str, Any]:
+        out = super().to_openai()
+        out["error"]["message"] = str(self)
+        return out
+
 
 class UpstreamError(SwitchboardError):
     """The provider answered with an error; mapped to OpenAI's shape and a fitting status."""

@@ -23,11 +23,13 @@ back-references.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from .errors import SpecError, TransformError
 from .expr import Env, ExprError, compile_expr, truthy
 
+_PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
 Node = Callable[[Any, Env], Any]
 
@@ -115,7 +117,7 @@ class Compiler:
             raise self.error(where, f"a form takes one source, got {sources}")
         self._check_pairs(node, where)
         source = self._source(node, where)
-        shape = self._shape(node, shapes[0] if shapes else None, where)
+        shape = self._located(node, self._shape(node, shapes[0] if shapes else None, where))
         finish = self._finish(node, where)
         if source is None and shape is None and finish is None and ("when" in node or "unless" in node):
             raise self.error(where, "a gated form needs something to produce (from, const, a shape...)")
@@ -161,6 +163,21 @@ class Compiler:
             return self.template(node["template"], f"{where}.template")
         return None
 
+    @staticmethod
+    def _located(node: dict, shape: Callable | None) -> Callable | None:
+        """Errors inside a shape are located under the `from` path that fed it."""
+        label = node.get("from")
+        if shape is None or not isinstance(label, str) or not _PLAIN_PATH.match(label):
+            return shape
+        parts = tuple(label.split("."))
+
+        def run(value: Any, cur: Any, env: Env) -> Any:
+            try:
+                return shape(value, cur, env)
+            except TransformError as exc:
+                raise exc.within(*parts) from None
+        return run
+
     def _shape(self, node: dict, shape: str | None, where: str) -> Callable | None:
         if shape is None:
             return None
@@ -170,13 +187,15 @@ class Compiler:
         item = self.compile(node["each"], where)
         name = node.get("as")
         keep = self.expr(node["where"], f"{where}.where") if "where" in node else None
-        source = node.get("from", "@")
+        label = node.get("from", "@")
+        source = label if not _PLAIN_PATH.match(label) else "@"  # plain paths: see _located
 
         def run(value: Any, cur: Any, env: Env) -> Any:
             if value is MISSING:
                 return MISSING
             if not isinstance(value, list):
-                raise TransformError(f"expected a list, got {type(value).__name__}", (source,))
+                raise TransformError(f"expected a list, got {type(value).__name__}",
+                                     () if source == "@" else (source,))
             out = []
             for i, element in enumerate(value):
                 local = {**env, name: element} if name else env
