@@ -118,6 +118,7 @@ class Dialect:
         return None if usage is MISSING else _total(usage)
 
     def response(self, body: Any, env: dict) -> dict:
+        env = {**env, "response": body}
         try:
             out = self.response_body(body, env)
         except TransformError as exc:

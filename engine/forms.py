@@ -10,7 +10,7 @@ A node in a spec is one of:
 A form is a small pipeline, always in this order:
   when/else   gate: if `when` is false (or `unless` is true), the node is `else` (or nothing)
   source      `from: expr` | `const: v` | `template: "jinja"` | the current value
-  shape       one of `each` (+`as`, `where`) | `object` | `apply` | `switch`+`cases` | `call`+`args`
+  shape       one of `each` (+`as`, `at`, `where`) | `object` | `apply` | `switch`+`cases` | `call`+`args`
   map         value table (requires `default`)
   default     used when the result is nothing
   required    nothing here is an error naming the data path
@@ -18,8 +18,9 @@ A form is a small pipeline, always in this order:
 Semantics fixed by the form, not the data: `each` always yields a list; `from` treats a
 null source as absent (OpenAI's rule for optional fields); `default: null` writes an
 explicit null. Inside `each`, the item is the current value and is also bound by
-name (`as: message`), and `$request` is always the request root: no positional
-back-references.
+name (`as: message`), its position by `at: i` (for ids derived from position), and
+`$request` is always the request root (`$response` the provider body when reading a
+response): no positional back-references.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ _PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
 Node = Callable[[Any, Env], Any]
 
-FORM_WORDS = frozenset({"from", "const", "template", "each", "as", "where", "object", "apply",
+FORM_WORDS = frozenset({"from", "const", "template", "each", "as", "at", "where", "object", "apply",
                         "switch", "cases", "call", "args", "map", "default", "required",
                         "when", "unless", "else"})
 _SHAPES = ("each", "object", "apply", "switch", "call")
@@ -138,7 +139,7 @@ class Compiler:
         return gated
 
     def _check_pairs(self, node: dict, where: str) -> None:
-        needs = {"as": "each", "where": "each", "cases": "switch", "args": "call"}
+        needs = {"as": "each", "at": "each", "where": "each", "cases": "switch", "args": "call"}
         if "else" in node and "when" not in node and "unless" not in node:
             raise self.error(where, "`else` needs `when` or `unless`")
         for word, partner in needs.items():
@@ -185,7 +186,7 @@ class Compiler:
 
     def _shape_each(self, node: dict, where: str) -> Callable:
         item = self.compile(node["each"], where)
-        name = node.get("as")
+        name, at = node.get("as"), node.get("at")
         keep = self.expr(node["where"], f"{where}.where") if "where" in node else None
         label = node.get("from", "@")
         source = label if not _PLAIN_PATH.match(label) else "@"  # plain paths: see _located
@@ -199,6 +200,8 @@ class Compiler:
             out = []
             for i, element in enumerate(value):
                 local = {**env, name: element} if name else env
+                if at:
+                    local = {**local, at: i}
                 if keep is not None and not truthy(keep(element, local)):
                     continue
                 try:
