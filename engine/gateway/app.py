@@ -1,0 +1,257 @@
+"""The gateway's ASGI application: OpenAI's /v1/chat/completions in front of every account.
+
+Request path: authenticate the client (bearer key) -> read a bounded body -> parse
+JSON -> resolve `account/model` (split at the first `/`) -> engine.translate_request
+(refusals happen here, before any I/O) -> sign -> send upstream with retries ->
+translate the response, or pump the stream through the engine's stream machine.
+Every failure is an OpenAI-shaped error with a fitting status; a stream that breaks
+after it started ends with an SSE error event, never a hang or a 500 page.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from typing import Any
+
+import orjson
+
+from ..errors import NotFound, RequestError, StreamError, SwitchboardError, UpstreamError
+from ..switchboard import HttpRequest, Switchboard
+from .asgi import BodyTooLarge, ClientGone, Receive, Send, error_payload, header_list, read_body, send_error, send_json
+from .config import Account, GatewayConfig
+from .signing import Signer, make_signer
+from .upstream import Upstream, retry_after_seconds
+
+log = logging.getLogger("switchboard.access")
+_SSE_HEADERS = {"content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+class Unauthorized(SwitchboardError):
+    status = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+
+class Gateway:
+    def __init__(self, sb: Switchboard, config: GatewayConfig, transport: Any = None):
+        self.sb, self.config = sb, config
+        self._transport = transport
+        self._signers: dict[str, Signer] = {}
+        self.upstream: Upstream | None = None
+
+    # -- ASGI --------------------------------------------------------------------------
+    async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        rid = _request_id(headers.get("x-request-id"))
+        info: dict[str, Any] = {"request_id": rid, "method": scope["method"], "path": scope["path"]}
+        try:
+            status = await self._route(scope, headers, receive, send, rid, info)
+        except ClientGone:
+            status = 499
+        except Exception:  # noqa: BLE001 - a bug must still answer in OpenAI's shape, without a traceback
+            log.exception("unhandled error in request %s", rid)
+            status = 500
+            with contextlib.suppress(Exception):
+                await send_json(send, 500, error_payload("internal error in the gateway; see its log for "
+                                                         f"request {rid}", "server_error", "internal_error"),
+                                {"x-request-id": rid})
+        info.update(status=status, ms=round((time.perf_counter() - started) * 1000, 2))
+        log.info(orjson.dumps(info).decode())
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._ensure_upstream()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.upstream is not None:
+                    await self.upstream.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _ensure_upstream(self) -> Upstream:
+        if self.upstream is None:
+            self.upstream = Upstream(self.config.upstream, self._transport)
+        return self.upstream
+
+    async def _route(self, scope: dict, headers: dict, receive: Receive, send: Send, rid: str,
+                     info: dict) -> int:
+        method, path = scope["method"], scope["path"].rstrip("/")
+        out = {"x-request-id": rid}
+        if path in ("/health", "/ready") and method == "GET":
+            await send_json(send, 200, {"status": "ok"}, out)
+            return 200
+        known = path in ("/v1/chat/completions", "/chat/completions", "/v1/models", "/models")
+        if not known:
+            await send_json(send, 404, error_payload(f"no route {path}", "invalid_request_error", "not_found"), out)
+            return 404
+        try:
+            self._authenticate(headers)
+            if path.endswith("/models"):
+                if method != "GET":
+                    raise RequestError(f"{method} is not allowed here", code="method_not_allowed")
+                await send_json(send, 200, self._models(), out)
+                return 200
+            if method != "POST":
+                raise RequestError(f"{method} is not allowed here; use POST", code="method_not_allowed")
+            return await self._chat(headers, receive, send, out, info)
+        except SwitchboardError as exc:
+            extra = {**out, **({"retry-after": str(int(exc.retry_after))} if getattr(exc, "retry_after", None) else {})}
+            await send_error(send, exc, extra)
+            info["error"] = exc.code
+            return exc.status
+
+    def _authenticate(self, headers: dict) -> None:
+        auth = headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not self.config.client_allowed(token.strip()):
+            raise Unauthorized("missing or invalid API key; send Authorization: Bearer <gateway key>")
+
+    def _models(self) -> dict:
+        data = []
+        for name, account in self.config.accounts.items():
+            if self.sb.providers[account.provider]["spec"] is None:
+                continue
+            models = account.models or self.sb.providers[account.provider].get("models", [])
+            data += [{"id": f"{name}/{m}", "object": "model", "created": 0, "owned_by": account.provider}
+                     for m in models]
+        return {"object": "list", "data": data}
+
+    # -- chat ----------------------------------------------------------------------------
+    def _resolve(self, body: dict) -> tuple[Account, str]:
+        model = body.get("model")
+        if not isinstance(model, str) or "/" not in model:
+            raise NotFound(f"model must be 'account/model', got {model!r}", param="model")
+        name, _, model_id = model.partition("/")
+        account = self.config.accounts.get(name)
+        if account is None or not model_id:
+            raise NotFound(f"unknown account {name!r}; known: {sorted(self.config.accounts)}", param="model")
+        if account.models is not None and model_id not in account.models:
+            raise NotFound(f"model {model_id!r} is not enabled for account {name!r}", param="model")
+        return account, model_id
+
+    def _signer(self, account: Account) -> Signer:
+        signer = self._signers.get(account.name)
+        if signer is None:
+            signer = make_signer(self.sb.providers[account.provider]["auth"], account)
+            self._signers[account.name] = signer
+        return signer
+
+    async def _chat(self, headers: dict, receive: Receive, send: Send, out: dict, info: dict) -> int:
+        ctype = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if ctype not in ("application/json", ""):
+            raise RequestError(f"content-type must be application/json, got {ctype!r}", code="unsupported_media_type")
+        declared = headers.get("content-length")
+        raw = await read_body(receive, self.config.limits["max_body_bytes"],
+                              int(declared) if declared and declared.isdigit() else None)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise RequestError(f"the request body is not valid JSON: {exc}", code="invalid_json") from None
+        if not isinstance(body, dict):
+            raise RequestError("the request body must be a JSON object", code="invalid_json")
+        account, model = self._resolve(body)
+        info.update(account=account.name, provider=account.provider, model=model, stream=bool(body.get("stream")))
+        policy = headers.get("x-switchboard-params", account.policy)
+        req = self.sb.translate_request(account.provider, body, model=model, options=account.options,
+                                        base_url=account.base_url,
+                                        policy=policy if policy in ("refuse", "drop") else account.policy)
+        if req.reports:
+            out["x-switchboard-reports"] = orjson.dumps(req.reports).decode()
+        payload = req.body_bytes()
+        url, up_headers = self._signer(account)(req.method, req.url, {**req.headers, **account.headers}, payload)
+        attempted = await self._ensure_upstream().send(req.method, url, up_headers, payload)
+        info["attempts"] = attempted.attempts
+        response = attempted.response
+        try:
+            if response.status_code >= 400:
+                raise await self._upstream_error(account, response, body)
+            if req.stream:
+                return await self._stream(account, body, model, req, response, receive, send, out)
+            data = await _read_all(response)
+        finally:
+            await response.aclose()
+        completion = self.sb.translate_response(account.provider, data, request=body, model=model)
+        await send_json(send, 200, completion, out)
+        return 200
+
+    async def _upstream_error(self, account: Account, response: Any, body: dict) -> UpstreamError:
+        try:
+            raw = await _read_all(response)
+        except UpstreamError as exc:
+            return exc
+        err = self.sb.translate_error(account.provider, response.status_code, raw, body)
+        err.retry_after = retry_after_seconds(response.headers)
+        return err
+
+    async def _stream(self, account: Account, body: dict, model: str, req: HttpRequest, response: Any,
+                      receive: Receive, send: Send, out: dict) -> int:
+        translator = self.sb.stream(account.provider, body, model=model, reports=req.reports)
+        await send({"type": "http.response.start", "status": 200, "headers": header_list({**_SSE_HEADERS, **out})})
+        pump = asyncio.create_task(self._pump(translator, response, send))
+        watcher = asyncio.create_task(_wait_disconnect(receive))
+        done, _ = await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if pump not in done:  # the client left: stop reading upstream now
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+            return 499
+        watcher.cancel()
+        return pump.result()
+
+    async def _pump(self, translator: Any, response: Any, send: Send) -> int:
+        try:
+            async for piece in response.aiter_bytes():
+                for chunk in translator.feed(piece):
+                    await _sse(send, chunk)
+            for chunk in translator.close():
+                await _sse(send, chunk)
+            await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+            return 200
+        except (StreamError, UpstreamError) as exc:
+            await _sse(send, exc.to_openai(), final=True)
+            return exc.status
+        except Exception as exc:  # noqa: BLE001 - a broken upstream connection, whatever its class
+            error = StreamError(f"the provider's stream broke: {type(exc).__name__}")
+            await _sse(send, error.to_openai(), final=True)
+            return error.status
+
+
+async def _sse(send: Send, payload: dict, final: bool = False) -> None:
+    await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(payload) + b"\n\n",
+                "more_body": not final})
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+async def _read_all(response: Any) -> bytes:
+    import httpx
+    try:
+        return await response.aread()
+    except httpx.TimeoutException:
+        raise UpstreamError("the provider stopped answering mid-response", status=504,
+                            type="timeout_error", code="upstream_timeout") from None
+    except httpx.TransportError as exc:
+        raise UpstreamError(f"the provider's answer broke off: {type(exc).__name__}", status=502,
+                            code="upstream_broken") from None
+
+
+def _request_id(given: str | None) -> str:
+    if given and len(given) <= 128 and given.isprintable() and " " not in given:
+        return given
+    return uuid.uuid4().hex

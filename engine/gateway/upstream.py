@@ -1,0 +1,88 @@
+"""The shared upstream HTTP client: pooling, timeouts, and retries before the first byte.
+
+Design decisions:
+- One `httpx.AsyncClient` per gateway process (connection pooling, keep-alive).
+- Retries only on what is worth retrying (connection failures, 408/429/5xx, 529),
+  with exponential backoff and full jitter, honouring `Retry-After` up to a cap;
+  past the cap the provider's answer goes back to the client as is.
+- Nothing is retried once a response is handed back: a stream that has started
+  reaching the client cannot be replayed.
+"""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ..errors import UpstreamError
+
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
+
+
+@dataclass
+class Attempted:
+    response: httpx.Response
+    attempts: int
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+class Upstream:
+    def __init__(self, settings: dict[str, Any], transport: httpx.AsyncBaseTransport | None = None):
+        self.settings = settings
+        timeout = httpx.Timeout(connect=settings["connect_timeout"], read=settings["read_timeout"],
+                                write=30.0, pool=settings["connect_timeout"])
+        limits = httpx.Limits(max_connections=settings["max_connections"],
+                              max_keepalive_connections=settings["max_connections"])
+        self.client = httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport,
+                                        follow_redirects=False, trust_env=False)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def _backoff(self, attempt: int) -> float:
+        cap = min(self.settings["backoff_max"], self.settings["backoff_base"] * 2 ** attempt)
+        return random.uniform(0, cap)
+
+    async def send(self, method: str, url: str, headers: dict, body: bytes) -> Attempted:
+        """Send with retries; the returned response is open (streaming) and must be closed."""
+        retries = self.settings["retries"]
+        for attempt in range(retries + 1):
+            request = self.client.build_request(method, url, headers=headers, content=body)
+            try:
+                response = await self.client.send(request, stream=True)
+            except httpx.TimeoutException:
+                if attempt < retries:
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                raise UpstreamError("the provider did not answer in time", status=504,
+                                    type="timeout_error", code="upstream_timeout") from None
+            except httpx.TransportError as exc:
+                if attempt < retries:
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                raise UpstreamError(f"could not reach the provider: {type(exc).__name__}", status=502,
+                                    code="upstream_unreachable") from None
+            if response.status_code in RETRY_STATUS and attempt < retries:
+                wait = retry_after_seconds(response.headers)
+                if wait is not None and wait > self.settings["retry_after_max"]:
+                    return Attempted(response, attempt + 1)
+                await response.aclose()
+                await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
+                continue
+            return Attempted(response, attempt + 1)
+        raise AssertionError("unreachable")

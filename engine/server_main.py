@@ -1,0 +1,44 @@
+"""`switchboard serve`: run the gateway under uvicorn (optionally against the emulator).
+
+uvicorn is the ASGI server: well kept, small, and fast with httptools and uvloop;
+`--workers N` runs N processes sharing the port.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+DEV_KEY = "sk-switchboard-dev"
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .gateway.factory import create_app
+
+    with contextlib.ExitStack() as stack:
+        if args.emulate:
+            from emulator import serve_in_thread
+            os.environ["SWITCHBOARD_EMULATOR"] = stack.enter_context(serve_in_thread())
+            os.environ.setdefault("SWITCHBOARD_DEV_KEY", DEV_KEY)
+        if args.config:
+            os.environ["SWITCHBOARD_CONFIG"] = args.config
+        if args.root:
+            os.environ["SWITCHBOARD_ROOT"] = args.root
+        app = create_app()  # fail fast on a bad config, before workers start
+        if not app.config.key_digests:
+            print("no client keys: set SWITCHBOARD_API_KEYS, add `keys:` to the config, or use --emulate",
+                  file=sys.stderr)
+            return 2
+        base = f"http://{args.host}:{args.port}/v1"
+        print(f"Switchboard gateway on {base}", flush=True)
+        if args.emulate:
+            print(f"Emulated providers; development key: {os.environ['SWITCHBOARD_DEV_KEY']}", flush=True)
+            print(f'  OpenAI(base_url="{base}", api_key="{os.environ["SWITCHBOARD_DEV_KEY"]}") '
+                  'with model="anthropic-main/claude-sonnet-4-5"', flush=True)
+        target = "engine.gateway.factory:create_app" if args.workers > 1 else app
+        uvicorn.run(target, factory=args.workers > 1, host=args.host, port=args.port, workers=args.workers,
+                    log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10)
+    return 0

@@ -1,0 +1,45 @@
+"""Real servers on 127.0.0.1 for end-to-end tests: the emulator and the gateway, each
+under uvicorn in a background thread."""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Any, Iterator
+
+import uvicorn
+
+import engine
+from emulator.gateway import account_overrides
+from emulator.server import free_port
+from engine.gateway.app import Gateway
+from engine.gateway.config import load_config
+
+KEY = "sk-test-gateway-key-0001"
+
+
+@contextlib.contextmanager
+def run_app(app: Any) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
+                                           access_log=False, lifespan="on", timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("server failed to start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def gateway_app(emulator_url: str, config_path: str | None = None, **upstream: Any) -> Gateway:
+    sb = engine.load()
+    config = load_config(config_path, sb.providers, extra_keys=[KEY],
+                         account_overrides=account_overrides(emulator_url))
+    config.upstream.update(upstream)
+    return Gateway(sb, config)
