@@ -69,13 +69,15 @@ class EmulatorApp:
     async def _dispatch(self, req: Request) -> tuple[Response, str | None]:
         if req.raw_path == "/health":
             return json_response(200, {"ok": True}), None
+        if req.raw_path == "/emulator/seen":
+            return json_response(200, {"seen": self.ctx.seen}), None
         found = route(req)
         if found is None:
             return json_response(404, {"error": {"message": f"no emulator route for {req.raw_path}"}}), None
         if req.method != "POST":
             return json_response(405, {"error": {"message": "method not allowed"}}), None
         dialect, params = found
-        fault = req.control("fault")
+        fault = self._fault(req)
         err = faults.status_fault(fault)
         if err is not None:
             resp = dialect.render_error(err, params)
@@ -86,6 +88,16 @@ class EmulatorApp:
         if resp.status >= 400:
             return resp, None
         return resp, fault
+
+    def _fault(self, req: Request) -> str | None:
+        """`x-emulator-fault`, limited to the first N requests of a `x-emulator-fault-key` when
+        `x-emulator-fault-times: N` is given (so a retry can succeed); counts are at /emulator/seen."""
+        fault, key = req.control("fault"), req.control("fault-key")
+        if key is None:
+            return fault
+        self.ctx.seen[key] = self.ctx.seen.get(key, 0) + 1
+        times = req.control("fault-times")
+        return fault if times is None or self.ctx.seen[key] <= _int(times, 0) else None
 
     async def _send(self, resp: Response, fault: str | None, delay_ms: int, receive: Receive, send: Send) -> None:
         if resp.events is None:

@@ -54,6 +54,7 @@ class Context:
     ledger: CacheLedger = field(default_factory=CacheLedger)
     latency_ms: int = 0
     token_delay_ms: int = 0
+    seen: dict = field(default_factory=dict)   # x-emulator-fault-key -> requests seen
 
 
 def parse_json_object(body: bytes) -> Any:

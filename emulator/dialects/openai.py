@@ -13,6 +13,7 @@ from emulator.asgi import Context, Request, Response, json_response, parse_json_
 from emulator.errors import ApiError
 
 _REASONING = re.compile(r"^(o1|o3|o4|gpt-5)")
+_GROQ_REASONING = re.compile(r"^(openai/gpt-oss|qwen/qwen3|deepseek-r1)")  # Groq returns their text in `reasoning`
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _PART_TYPES = {"text", "image_url", "input_audio", "file", "refusal"}
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
@@ -205,7 +206,8 @@ def parse(body: Any, variant: str) -> fm.Prompt:
             raise _bad("Missing required parameter: 'response_format.json_schema.name'.",
                        "response_format.json_schema.name", "missing_required_parameter")
         prompt.json_schema = schema.get("schema") or {"type": "object", "properties": {}}
-    prompt.thinking = bool(_REASONING.match(model)) and body.get("reasoning_effort") != "none"
+    pattern = _GROQ_REASONING if groq else _REASONING
+    prompt.thinking = bool(pattern.match(model)) and body.get("reasoning_effort") != "none"
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
     prompt.max_tokens = limit if isinstance(limit, int) else None
     stop = body.get("stop")
@@ -243,6 +245,8 @@ def _completion(cid: str, created: int, model: str, replies: list[fm.Reply], gro
                                    "refusal": None, "annotations": []}
         if reply.tool_calls:
             message["tool_calls"] = _tool_calls(reply)
+        if groq and reply.thinking:
+            message["reasoning"] = reply.thinking
         choices.append({"index": index, "message": message, "logprobs": None,
                         "finish_reason": _FINISH[reply.stop_reason]})
     out = {"id": cid, "object": "chat.completion", "created": created, "model": model, "choices": choices,
@@ -267,6 +271,9 @@ def _stream(cid: str, created: int, model: str, replies: list[fm.Reply], body: d
 
     for index, reply in enumerate(replies):
         add(index, {"role": "assistant", "content": "", "refusal": None})
+        if groq and reply.thinking:
+            for piece in fm.pieces(reply.thinking):
+                add(index, {"reasoning": piece})
         if reply.text:
             for piece in fm.pieces(reply.text):
                 add(index, {"content": piece})

@@ -1,0 +1,206 @@
+"""The official OpenAI client, through the gateway, against every implemented provider
+(emulated upstreams speaking each provider's own protocol)."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pydantic
+import pytest
+
+from tests.e2e.conftest import PROVIDERS, REASONING
+from tests.oracles.jsonschema_check import check_instance
+
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "Weather for a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
+                   "required": ["city", "unit"]}}}
+ALL = pytest.mark.parametrize("provider", sorted(PROVIDERS))
+
+
+def _extra(obj, key):
+    return (obj.model_extra or {}).get(key)
+
+
+@ALL
+def test_non_stream_text(client, provider) -> None:
+    r = client.chat.completions.create(model=PROVIDERS[provider], messages=[
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}],
+        max_tokens=50, temperature=0.5)
+    assert r.choices[0].message.content == "You said: Hello there"
+    assert r.choices[0].finish_reason == "stop"
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens > 0
+
+
+@ALL
+def test_stream_text_with_usage(client, provider) -> None:
+    chunks = list(client.chat.completions.create(
+        model=PROVIDERS[provider], messages=[{"role": "user", "content": "Stream me"}], stream=True,
+        stream_options={"include_usage": True}))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "You said: Stream me"
+    assert chunks[0].choices[0].delta.role == "assistant"
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0
+
+
+@ALL
+def test_stream_without_include_usage_has_no_usage_chunk(client, provider) -> None:
+    chunks = list(client.chat.completions.create(
+        model=PROVIDERS[provider], messages=[{"role": "user", "content": "Hi"}], stream=True))
+    assert all(c.choices for c in chunks) and all(c.usage is None for c in chunks)
+
+
+@ALL
+def test_async_client_stream_and_non_stream(aclient, provider) -> None:
+    async def go():
+        r = await aclient.chat.completions.create(model=PROVIDERS[provider],
+                                                  messages=[{"role": "user", "content": "Async"}])
+        stream = await aclient.chat.completions.create(model=PROVIDERS[provider], stream=True,
+                                                       messages=[{"role": "user", "content": "Async"}])
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        return r.choices[0].message.content, text
+    assert asyncio.run(go()) == ("You said: Async", "You said: Async")
+
+
+@ALL
+@pytest.mark.parametrize("stream", [False, True])
+def test_tool_call_round_trip(client, provider, stream) -> None:
+    messages = [{"role": "user", "content": "Weather in Paris?"}]
+    if stream:
+        with client.chat.completions.stream(model=PROVIDERS[provider], messages=messages,
+                                            tools=[WEATHER]) as s:
+            final = s.get_final_completion()
+    else:
+        final = client.chat.completions.create(model=PROVIDERS[provider], messages=messages, tools=[WEATHER])
+    message = final.choices[0].message
+    assert final.choices[0].finish_reason == "tool_calls"
+    (call,) = message.tool_calls
+    assert call.id and call.function.name == "get_weather"
+    check_instance(WEATHER["function"]["parameters"], json.loads(call.function.arguments))
+    assistant = message.model_dump(exclude_none=True)
+    assistant.pop("parsed", None)
+    for c in assistant.get("tool_calls", []):
+        c.pop("index", None)
+        c["function"].pop("parsed_arguments", None)
+    messages += [assistant, {"role": "tool", "tool_call_id": call.id, "content": "21 degrees"}]
+    second = client.chat.completions.create(model=PROVIDERS[provider], messages=messages, tools=[WEATHER])
+    assert second.choices[0].finish_reason == "stop"
+    assert "21 degrees" in second.choices[0].message.content
+
+
+@ALL
+def test_forced_named_tool(client, provider) -> None:
+    r = client.chat.completions.create(
+        model=PROVIDERS[provider], messages=[{"role": "user", "content": "Call it"}], tools=[WEATHER],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    assert r.choices[0].message.tool_calls[0].function.name == "get_weather"
+
+
+@ALL
+def test_json_mode(client, provider) -> None:
+    r = client.chat.completions.create(model=PROVIDERS[provider], response_format={"type": "json_object"},
+                                       messages=[{"role": "user", "content": "Give me JSON"}])
+    assert isinstance(json.loads(r.choices[0].message.content), dict)
+    assert r.choices[0].finish_reason == "stop" and not r.choices[0].message.tool_calls
+
+
+class Person(pydantic.BaseModel):
+    name: str
+    age: int
+    tags: list[str]
+
+
+@ALL
+def test_json_schema_mode_and_parse_with_pydantic(client, provider) -> None:
+    schema = Person.model_json_schema()
+    r = client.chat.completions.create(
+        model=PROVIDERS[provider], messages=[{"role": "user", "content": "A person"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}})
+    check_instance(schema, json.loads(r.choices[0].message.content))
+    parsed = client.chat.completions.parse(model=PROVIDERS[provider], response_format=Person,
+                                           messages=[{"role": "user", "content": "A person"}])
+    assert isinstance(parsed.choices[0].message.parsed, Person)
+
+
+@ALL
+def test_json_mode_stream(client, provider) -> None:
+    chunks = list(client.chat.completions.create(
+        model=PROVIDERS[provider], response_format={"type": "json_object"}, stream=True,
+        messages=[{"role": "user", "content": "JSON please"}]))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert isinstance(json.loads(text), dict)
+
+
+@ALL
+def test_reasoning_text_comes_back(client, provider) -> None:
+    r = client.chat.completions.create(model=REASONING[provider], reasoning_effort="low",
+                                       messages=[{"role": "user", "content": "Think first"}])
+    message = r.choices[0].message
+    assert message.content
+    if provider != "openai":  # OpenAI returns no reasoning text, only a token count
+        assert _extra(message, "reasoning_content")
+    assert r.usage.completion_tokens_details is not None
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "bedrock"])
+def test_thinking_blocks_survive_a_tool_turn(client, provider) -> None:
+    model = REASONING[provider]
+    messages = [{"role": "user", "content": "Weather in Oslo?"}]
+    first = client.chat.completions.create(model=model, reasoning_effort="low", messages=messages,
+                                           tools=[WEATHER], max_tokens=4000)
+    message = first.choices[0].message
+    blocks = _extra(message, "thinking_blocks")
+    assert blocks and blocks[0]["signature"]
+    assistant = {"role": "assistant", "content": message.content, "thinking_blocks": blocks,
+                 "tool_calls": [c.model_dump() for c in message.tool_calls]}
+    messages += [assistant, {"role": "tool", "tool_call_id": message.tool_calls[0].id, "content": "3C"}]
+    second = client.chat.completions.create(model=model, reasoning_effort="low", messages=messages,
+                                            tools=[WEATHER], max_tokens=4000)
+    assert "3C" in second.choices[0].message.content
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "bedrock"])
+def test_altered_thinking_block_is_refused_upstream(client, provider) -> None:
+    import openai
+    model = REASONING[provider]
+    first = client.chat.completions.create(model=model, reasoning_effort="low", tools=[WEATHER],
+                                           messages=[{"role": "user", "content": "Weather?"}], max_tokens=4000)
+    message = first.choices[0].message
+    blocks = [{**b, "thinking": b["thinking"] + " (edited)"} for b in _extra(message, "thinking_blocks")]
+    messages = [{"role": "user", "content": "Weather?"},
+                {"role": "assistant", "thinking_blocks": blocks, "tool_calls": [c.model_dump() for c in message.tool_calls]},
+                {"role": "tool", "tool_call_id": message.tool_calls[0].id, "content": "3C"}]
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=model, reasoning_effort="low", messages=messages, tools=[WEATHER],
+                                       max_tokens=4000)
+
+
+def test_gemini_thought_signatures_round_trip(client) -> None:
+    model = "gemini-main/gemini-3-pro-preview"
+    messages = [{"role": "user", "content": "Weather in Rome?"}]
+    first = client.chat.completions.create(model=model, reasoning_effort="high", messages=messages, tools=[WEATHER])
+    call = first.choices[0].message.tool_calls[0]
+    extra = _extra(call, "extra_content")
+    assert extra["google"]["thought_signature"]
+    messages += [first.choices[0].message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id, "content": "25C"}]
+    second = client.chat.completions.create(model=model, reasoning_effort="high", messages=messages, tools=[WEATHER])
+    assert "25C" in second.choices[0].message.content
+    stripped = json.loads(json.dumps(messages))
+    del stripped[1]["tool_calls"][0]["extra_content"]
+    import openai
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=model, reasoning_effort="high", messages=stripped, tools=[WEATHER])
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "bedrock"])
+def test_prompt_caching_reports_cached_tokens(client, provider) -> None:
+    system = {"role": "system", "content": [{"type": "text", "text": "Policy " * 300,
+                                             "cache_control": {"type": "ephemeral"}}]}
+    ask = {"role": "user", "content": f"Question for {provider}"}
+    client.chat.completions.create(model=PROVIDERS[provider], messages=[system, ask])
+    r = client.chat.completions.create(model=PROVIDERS[provider], messages=[system, ask])
+    assert r.usage.prompt_tokens_details.cached_tokens > 0
+    assert r.usage.prompt_tokens >= r.usage.prompt_tokens_details.cached_tokens

@@ -1,0 +1,160 @@
+"""Bad input and upstream faults through the real gateway: every outcome is an
+OpenAI-shaped error with a fitting status (never a 500 page, a traceback or a hang)."""
+from __future__ import annotations
+
+import json
+
+import httpx
+import openai
+import pytest
+
+from tests.support.servers import KEY
+
+HI = [{"role": "user", "content": "Hi"}]
+
+
+def _post(url: str, body: bytes | str, headers: dict | None = None) -> httpx.Response:
+    h = {"authorization": f"Bearer {KEY}", "content-type": "application/json", **(headers or {})}
+    return httpx.post(url + "/v1/chat/completions", content=body, headers=h, timeout=20)
+
+
+def _error(r: httpx.Response) -> dict:
+    body = r.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}, body
+    assert "Traceback" not in body["error"]["message"]
+    return body["error"]
+
+
+@pytest.mark.parametrize("body,status,code,param", [
+    (b"{not json", 400, "invalid_json", None),
+    (b"[1, 2]", 400, "invalid_json", None),
+    (b'{"model": 5, "messages": []}', 404, "model_not_found", "model"),
+    (b'{"model": "gpt-4o", "messages": []}', 404, "model_not_found", "model"),
+    (b'{"model": "nobody/gpt-4o", "messages": [{"role": "user", "content": "x"}]}', 404, "model_not_found", "model"),
+    (b'{"model": "openai-main/gpt-4o", "messages": "hello"}', 400, "invalid_type", "messages"),
+    (b'{"model": "openai-main/gpt-4o", "messages": [{"role": "robot", "content": "x"}]}', 400, "invalid_type",
+     "messages[0].role"),
+    (b'{"model": "openai-main/gpt-4o", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}', 400,
+     "invalid_type", "temperature"),
+    (b'{"model": "anthropic-main/claude-sonnet-4-5", "messages": [{"role": "user", "content": [{"type": "input_audio",'
+     b' "input_audio": {"data": "AA==", "format": "wav"}}]}]}', 400, "unsupported_feature",
+     "messages[].content[].input_audio"),
+    (b'{"model": "groq-only-llama/other-model", "messages": [{"role": "user", "content": "x"}]}', 404,
+     "model_not_found", "model"),
+    (b'{"model": "cohere-main/command-a", "messages": [{"role": "user", "content": "x"}]}', 400,
+     "provider_not_implemented", "model"),
+])
+def test_bad_requests_get_clear_4xx(gateway_url: str, body: bytes, status: int, code: str, param: str) -> None:
+    r = _post(gateway_url, body)
+    assert r.status_code == status, r.text
+    err = _error(r)
+    assert err["code"] == code and err["param"] == param and err["message"]
+    assert r.headers["x-request-id"]
+
+
+def test_unsupported_feature_names_provider_model_and_feature(client) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="openai-main/o3-mini", messages=HI, temperature=0.3)
+    err = caught.value.body
+    assert err["code"] == "unsupported_parameter" and err["param"] == "temperature"
+    assert "openai" in err["message"] and "o3-mini" in err["message"] and "temperature" in err["message"]
+
+
+def test_drop_policy_per_account_and_per_request(gateway_url: str) -> None:
+    body = json.dumps({"model": "anthropic-drop/claude-sonnet-4-5", "messages": HI, "seed": 3})
+    r = _post(gateway_url, body)
+    assert r.status_code == 200 and json.loads(r.headers["x-switchboard-reports"])[0]["type"] == "dropped"
+    body = json.dumps({"model": "anthropic-main/claude-sonnet-4-5", "messages": HI, "seed": 3})
+    assert _post(gateway_url, body).status_code == 400
+    r = _post(gateway_url, body, {"x-switchboard-params": "drop"})
+    assert r.status_code == 200 and "seed" in r.headers["x-switchboard-reports"]
+
+
+def test_oversized_body_is_413(gateway_url: str) -> None:
+    body = json.dumps({"model": "openai-main/gpt-4o", "messages": [{"role": "user", "content": "x" * 300_000}]})
+    r = _post(gateway_url, body)
+    assert r.status_code == 413 and _error(r)["code"] == "request_too_large"
+
+
+def test_wrong_content_type_is_refused(gateway_url: str) -> None:
+    r = _post(gateway_url, "model=x", {"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and _error(r)["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer wrong-key", "Basic abc", f"Bearer {KEY}x"])
+def test_missing_or_wrong_key_is_401(gateway_url: str, auth: str | None) -> None:
+    headers = {"content-type": "application/json"} | ({"authorization": auth} if auth else {})
+    r = httpx.post(gateway_url + "/v1/chat/completions", content=b"{}", headers=headers)
+    assert r.status_code == 401 and _error(r)["code"] == "invalid_api_key"
+
+
+def test_official_client_with_a_wrong_key_gets_authentication_error(gateway_url: str) -> None:
+    bad = openai.OpenAI(base_url=gateway_url + "/v1", api_key="nope-nope", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.chat.completions.create(model="openai-main/gpt-4o", messages=HI)
+
+
+def test_models_and_health(client, gateway_url: str) -> None:
+    ids = {m.id for m in client.models.list()}
+    assert "anthropic-main/claude-sonnet-4-5" in ids and "groq-only-llama/llama-3.3-70b-versatile" in ids
+    assert not any(i.startswith("cohere-main/") for i in ids), "providers without a spec are not listed"
+    assert httpx.get(gateway_url + "/health").json() == {"status": "ok"}
+
+
+def test_request_id_is_honoured(gateway_url: str) -> None:
+    body = json.dumps({"model": "openai-main/gpt-4o", "messages": HI})
+    assert _post(gateway_url, body, {"x-request-id": "abc-123"}).headers["x-request-id"] == "abc-123"
+
+
+# -- upstream faults (injected by the emulator, per account) ------------------------------------
+def _seen(emulator_url: str, key: str) -> int:
+    return httpx.get(emulator_url + "/emulator/seen").json()["seen"].get(key, 0)
+
+
+def test_429_is_retried_honouring_retry_after(client, emulator_url: str) -> None:
+    r = client.chat.completions.create(model="anthropic-retry/claude-sonnet-4-5", messages=HI)
+    assert r.choices[0].message.content == "You said: Hi"
+    assert _seen(emulator_url, "retry-429") == 2
+
+
+def test_5xx_is_retried_with_backoff(client, emulator_url: str) -> None:
+    r = client.chat.completions.create(model="openai-retry/gpt-4o", messages=HI)
+    assert r.choices[0].message.content == "You said: Hi"
+    assert _seen(emulator_url, "retry-500") == 3
+
+
+def test_persistent_429_reaches_the_client_with_retry_after(gateway_url: str) -> None:
+    r = _post(gateway_url, json.dumps({"model": "anthropic-limited/claude-sonnet-4-5", "messages": HI}))
+    assert r.status_code == 429 and r.headers["retry-after"] == "1"
+    assert _error(r)["type"] == "rate_limit_error"
+
+
+def test_persistent_503_is_a_server_error(client) -> None:
+    with pytest.raises(openai.InternalServerError) as caught:
+        client.chat.completions.create(model="openai-down/gpt-4o", messages=HI)
+    assert caught.value.status_code == 503
+
+
+def test_unreachable_provider_is_502(gateway_url: str) -> None:
+    r = _post(gateway_url, json.dumps({"model": "nowhere/gpt-4o", "messages": HI}))
+    assert r.status_code == 502 and _error(r)["code"] == "upstream_unreachable"
+
+
+def test_malformed_upstream_json_is_502(gateway_url: str) -> None:
+    r = _post(gateway_url, json.dumps({"model": "openai-badjson/gpt-4o", "messages": HI}))
+    assert r.status_code == 502 and _error(r)["code"] == "bad_upstream_response"
+
+
+def test_upstream_that_never_finishes_is_504_not_a_hang(gateway_url: str) -> None:
+    r = _post(gateway_url, json.dumps({"model": "gemini-hang/gemini-2.5-flash", "messages": HI}))
+    assert r.status_code == 504 and _error(r)["code"] == "upstream_timeout"
+
+
+@pytest.mark.parametrize("model", ["anthropic-cut/claude-sonnet-4-5",
+                                   "bedrock-badcrc/anthropic.claude-sonnet-4-5-20250929-v1:0"])
+def test_stream_broken_midway_ends_with_an_error_event(client, model: str) -> None:
+    stream = client.chat.completions.create(model=model, messages=HI, stream=True)
+    with pytest.raises(openai.APIError) as caught:
+        for _ in stream:
+            pass
+    assert caught.value.body and caught.value.body.get("code") == "upstream_stream_error"
