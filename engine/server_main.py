@@ -36,8 +36,9 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Switchboard gateway on {base}", flush=True)
         if args.emulate:
             print(f"Emulated providers; development key: {os.environ['SWITCHBOARD_DEV_KEY']}", flush=True)
+            example = next((m["id"] for m in app.models()["data"]), "<account>/<model>")
             print(f'  OpenAI(base_url="{base}", api_key="{os.environ["SWITCHBOARD_DEV_KEY"]}") '
-                  'with model="anthropic-main/claude-sonnet-4-5"', flush=True)
+                  f'with model="{example}"', flush=True)
         target = "engine.gateway.factory:create_app" if args.workers > 1 else app
         uvicorn.run(target, factory=args.workers > 1, host=args.host, port=args.port, workers=args.workers,
                     log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10)

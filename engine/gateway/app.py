@@ -100,7 +100,7 @@ class Gateway:
             if path.endswith("/models"):
                 if method != "GET":
                     raise RequestError(f"{method} is not allowed here", code="method_not_allowed")
-                await send_json(send, 200, self._models(), out)
+                await send_json(send, 200, self.models(), out)
                 return 200
             if method != "POST":
                 raise RequestError(f"{method} is not allowed here; use POST", code="method_not_allowed")
@@ -117,7 +117,7 @@ class Gateway:
         if scheme.lower() != "bearer" or not self.config.client_allowed(token.strip()):
             raise Unauthorized("missing or invalid API key; send Authorization: Bearer <gateway key>")
 
-    def _models(self) -> dict:
+    def models(self) -> dict:
         data = []
         for name, account in self.config.accounts.items():
             if self.sb.providers[account.provider]["spec"] is None:

@@ -74,7 +74,7 @@ def _aws_signer(auth: dict, account: Account) -> Signer:
     else:
         credentials = Session(profile=env.get("profile")).get_credentials()
     region = str(account.options.get("region", "us-east-1"))
-    service = auth.get("service", "bedrock")
+    service = auth["service"]  # the SigV4 signing name, from providers.yaml
 
     def sign(method: str, url: str, headers: dict, body: bytes) -> tuple[str, dict]:
         if credentials is None or not credentials.access_key:
@@ -90,7 +90,7 @@ def _google_signer(auth: dict, account: Account) -> Signer:
         import google.auth
         import google.auth.transport.requests
     except ImportError:
-        raise AuthConfigError("google_oauth needs the optional extra: pip install 'switchboard-gateway[vertex]'") from None
+        raise AuthConfigError("google_oauth needs the optional extra: pip install 'switchboard-gateway[google]'") from None
     scopes = auth.get("scopes") or ["https://www.googleapis.com/auth/cloud-platform"]
     credentials, _ = google.auth.default(scopes=scopes)
     lock = threading.Lock()
