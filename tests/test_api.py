@@ -1,0 +1,91 @@
+"""The embedding API: pure, thread-safe, usable with a data directory of one's own."""
+from __future__ import annotations
+
+import json
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import engine
+from tests.support.roots import copy_root
+from tests.support.wire import fixture_events, sse
+
+SB = engine.load()
+BODY = {"model": "claude-sonnet-4-5", "messages": [{"role": "system", "content": "s"},
+                                                  {"role": "user", "content": "hi"}], "stream": True,
+        "stream_options": {"include_usage": True}}
+
+
+def test_translate_request_is_pure_and_does_not_touch_its_input() -> None:
+    before = json.dumps(BODY, sort_keys=True)
+    first = SB.translate_request("anthropic", BODY)
+    second = SB.translate_request("anthropic", BODY)
+    assert json.dumps(BODY, sort_keys=True) == before
+    assert first.json == second.json and first.url == second.url
+    assert first.method == "POST" and first.stream is True
+
+
+def test_one_loaded_engine_serves_many_threads() -> None:
+    raw = sse(fixture_events("anthropic", "tools.1"), named=True)
+    want = SB.stream("anthropic", BODY, now=1).feed(raw)
+
+    def work(i: int) -> bool:
+        req = SB.translate_request("anthropic", {**BODY, "messages": [{"role": "user", "content": f"m{i}"}]})
+        st = SB.stream("anthropic", BODY, now=1)
+        return req.json["messages"][0]["content"][0]["text"] == f"m{i}" and st.feed(raw) == want
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(work, range(200)))
+
+
+def test_errors_carry_openai_objects() -> None:
+    with pytest.raises(engine.NotFound) as caught:
+        SB.translate_request("no-such-provider", BODY)
+    assert caught.value.to_openai()["error"]["code"] == "model_not_found"
+    with pytest.raises(engine.UpstreamError) as caught2:
+        SB.translate_response("anthropic", b"{broken", request=BODY)
+    assert caught2.value.status == 502
+
+
+def test_translate_error_reads_provider_error_bodies_and_tolerates_garbage() -> None:
+    err = SB.translate_error("anthropic", 429, b'{"type":"error","error":{"type":"rate_limit_error","message":"slow"}}')
+    assert err.status == 429 and err.type == "rate_limit_error" and "slow" in err.message
+    err = SB.translate_error("anthropic", 500, b"<html>oops</html>")
+    assert err.status == 500 and err.to_openai()["error"]["type"] == "server_error"
+
+
+def test_a_throwaway_provider_loads_from_a_directory_of_its_own(tmp_path: Path) -> None:
+    """The adding-a-provider walk-through, in small: YAML only, no Python."""
+    root = copy_root(tmp_path)
+    (root / "specs" / "acme.yaml").write_text(
+        "spec: 1\ntitle: Acme (OpenAI-compatible)\nextends: openai-compatible\n"
+        "finish_reasons:\n  eos: stop\n")
+    with (root / "providers.yaml").open("a") as f:
+        f.write("  acme:\n    title: Acme\n    spec: acme\n    base_url: https://api.acme.test/v1\n"
+                "    auth: {kind: bearer, env: ACME_API_KEY}\n")
+    caps = (root / "capabilities.yaml").read_text()
+    row = caps[caps.index("  groq:\n"):caps.index("  ai21:\n")].replace("  groq:\n", "  acme:\n", 1)
+    (root / "capabilities.yaml").write_text(caps + "\n" + row)
+    sb = engine.load(root)
+    req = sb.translate_request("acme", {"model": "acme-1", "messages": [{"role": "user", "content": "hi"}]})
+    assert req.url == "https://api.acme.test/v1/chat/completions"
+    out = sb.translate_response("acme", {"id": "x", "created": 1, "model": "acme-1", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "yo"}, "finish_reason": "eos"}]})
+    assert out["choices"][0]["finish_reason"] == "stop"
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_data_files(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                    str(tmp_path), str(root)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for spec in (root / "specs").glob("*.yaml"):
+        assert f"engine/_data/specs/{spec.name}" in names
+    assert {"engine/_data/providers.yaml", "engine/_data/capabilities.yaml",
+            "engine/_data/specs/_schema/spec.schema.json"} <= names
