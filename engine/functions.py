@@ -14,6 +14,7 @@ from urllib.parse import quote
 import orjson
 
 from .errors import TransformError
+from .think import split as _split_think
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
@@ -261,3 +262,19 @@ def as_list(value: Any) -> list | None:
 def nonempty(value: Any) -> Any:
     """None for empty lists, mappings and strings: lets a spec omit a key instead of sending []."""
     return value if value not in ((), [], {}, "") else None
+
+
+@function
+def think_text(text: Any) -> str | None:
+    """The reasoning a model inlined between <think> tags (None when there is none)."""
+    if not isinstance(text, str):
+        return None
+    return _split_think(text)[0] or None
+
+
+@function
+def strip_think(text: Any) -> str | None:
+    """The text without its <think>...</think> reasoning."""
+    if not isinstance(text, str):
+        return text
+    return _split_think(text)[1]

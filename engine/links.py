@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 def exercised(sb: "Switchboard", provider: str) -> set[str]:
     """Features some request example of the provider's spec uses (refusals excluded)."""
-    spec = sb.providers[provider]["spec"]
     used: set[str] = set()
-    for example in sb.files.raw(spec).get("examples", []) if spec else ():
+    examples = [ex for name in sb.spec_names(provider) for ex in sb.files.raw(name).get("examples", [])]
+    for example in examples:
         request = example.get("request")
         if request and "refusal" not in example:
             body = {"model": example.get("model", "m"), **request}
@@ -40,5 +40,5 @@ def check_links(sb: "Switchboard") -> list[str]:
         missing = supported - exercised(sb, provider) if provider in sb.dialects else set()
         for fid in sorted(missing):
             problems.append(f"{provider}: {fid} is marked supported but no example in "
-                            f"specs/{sb.providers[provider]['spec']}.yaml exercises it")
+                            f"{', '.join(sb.spec_names(provider))} exercises it")
     return problems

@@ -23,6 +23,7 @@ from .errors import StreamError, TransformError
 from .forms import MISSING
 from .framing import CODECS
 from .functions import synth_id
+from .think import TagSplitter
 
 if TYPE_CHECKING:
     from .dialect import Dialect
@@ -36,6 +37,7 @@ class _Choice:
     finish: Any = None
     thinking: list[str] = field(default_factory=list)
     started: bool = False
+    tags: TagSplitter | None = None
 
 
 class StreamTranslator:
@@ -118,8 +120,19 @@ class StreamTranslator:
 
     def _do_text(self, v: dict) -> None:
         text = v.get("text")
-        if isinstance(text, str) and text:
-            self._delta(v.get("choice", 0), {"content": text})
+        if not isinstance(text, str) or not text:
+            return
+        index = v.get("choice", 0)
+        if v.get("think_tags"):  # reasoning inlined between <think> tags
+            choice = self._choice(index)
+            choice.tags = choice.tags or TagSplitter()
+            self._tagged(index, choice.tags.feed(text))
+            return
+        self._delta(index, {"content": text})
+
+    def _tagged(self, index: int, parts: list[tuple[str, str]]) -> None:
+        for kind, piece in parts:
+            self._delta(index, {"content": piece} if kind == "text" else {"reasoning_content": piece})
 
     def _do_refusal(self, v: dict) -> None:
         if v.get("text"):
@@ -222,6 +235,8 @@ class StreamTranslator:
             self._choice(0)
         for index in sorted(self.choices):
             choice = self.choices[index]
+            if choice.tags is not None:
+                self._tagged(index, choice.tags.close())
             if not choice.started:
                 self._delta_role_only(index)
             for ordinal in sorted(choice.empty_args):

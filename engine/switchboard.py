@@ -6,8 +6,10 @@ come back as data (`HttpRequest`) for a gateway, or any other client, to send.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
+from fnmatch import translate
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,20 @@ class HttpRequest:
         return orjson.dumps(self.json)
 
 
+class Routes:
+    """Which dialect serves which model: the first route whose patterns match (a route
+    without patterns matches every model)."""
+
+    def __init__(self, routes: list[tuple[list[re.Pattern], Dialect]]):
+        self.routes = routes
+
+    def for_model(self, model: str) -> Dialect:
+        for patterns, dialect in self.routes:
+            if not patterns or any(p.match(model) for p in patterns):
+                return dialect
+        raise NotFound(f"no spec of this provider serves model {model!r}", param="model")
+
+
 class Switchboard:
     def __init__(self, root: Path):
         self.root = root
@@ -44,25 +60,37 @@ class Switchboard:
         self.matrix = Matrix(raw_caps)
         self._raw_capabilities = raw_caps
         self.files = SpecFiles(root)
-        self.dialects: dict[str, Dialect] = {}
+        self.dialects: dict[str, Routes] = {}
         for provider, entry in self.providers.items():
-            if entry["spec"] is None:
-                continue
-            spec = self.files.resolved(entry["spec"])
-            if spec.get("abstract"):
+            if entry["spec"] is not None:
+                self.dialects[provider] = self._routes(provider, entry["spec"])
+
+    def _routes(self, provider: str, spec: Any) -> "Routes":
+        """A provider's spec, or its model-routed specs (one account, several families)."""
+        routes = spec if isinstance(spec, list) else [{"spec": spec}]
+        compiled = []
+        for route in routes:
+            resolved = self.files.resolved(route["spec"])
+            if resolved.get("abstract"):
                 raise SpecError("an abstract spec cannot serve a provider",
                                 file="providers.yaml", where=f"providers.{provider}.spec")
-            self.dialects[provider] = Dialect(provider, spec, f"specs/{entry['spec']}.yaml")
+            dialect = Dialect(provider, resolved, f"specs/{route['spec']}.yaml")
+            compiled.append(([re.compile(translate(p)) for p in route.get("models", ())], dialect))
+        return Routes(compiled)
 
     # -- lookup ------------------------------------------------------------------
-    def dialect(self, provider: str) -> Dialect:
+    def dialect(self, provider: str, model: str = "") -> Dialect:
         found = self.dialects.get(provider)
         if found is not None:
-            return found
+            return found.for_model(model)
         if provider in self.providers:
             raise RequestError(f"provider {provider!r} has no spec yet; it cannot be called",
                                param="model", code="provider_not_implemented")
         raise NotFound(f"unknown provider {provider!r}", param="model")
+
+    def spec_names(self, provider: str) -> list[str]:
+        spec = self.providers[provider]["spec"]
+        return [] if spec is None else [spec] if isinstance(spec, str) else [r["spec"] for r in spec]
 
     def _env(self, provider: str, request: dict, model: str, options: dict | None,
              base_url: str | None) -> dict:
@@ -78,15 +106,15 @@ class Switchboard:
               policy: str = "refuse") -> Checked:
         """Refuse what the target does not support, before any I/O (raises UnsupportedFeature)."""
         check_request(body)
-        self.dialect(provider)
+        self.dialect(provider, model or body["model"])
         return self.matrix.check(provider, model or body["model"], body, policy)
 
     def translate_request(self, provider: str, body: Any, *, model: str | None = None,
                           options: dict | None = None, base_url: str | None = None,
                           policy: str = "refuse") -> HttpRequest:
-        dialect = self.dialect(provider)
         checked = self.check(provider, body, model=model, policy=policy)
         model = model or body["model"]
+        dialect = self.dialect(provider, model)
         env = self._env(provider, checked.request, model, options, base_url)
         env["traits"] = checked.traits
         url, headers, payload = dialect.build(env)
@@ -95,29 +123,28 @@ class Switchboard:
 
     def translate_response(self, provider: str, body: Any, *, request: dict | None = None,
                            model: str | None = None, now: int | None = None) -> dict:
-        dialect = self.dialect(provider)
         env = self._response_env(provider, request, model, now)
-        return dialect.response(_json(body), env)
+        return self.dialect(provider, env["model"]).response(_json(body), env)
 
     def stream(self, provider: str, request: dict, *, model: str | None = None,
                now: int | None = None, reports: list[dict] | None = None) -> StreamTranslator:
-        dialect = self.dialect(provider)
+        env = self._response_env(provider, request, model, now)
+        dialect = self.dialect(provider, env["model"])
         if dialect.framing is None:
             raise RequestError(f"provider {provider!r} has no stream mapping", param="stream",
                                code="unsupported_feature")
-        env = self._response_env(provider, request, model, now)
         env["reports"] = list(reports or ())
         include = bool((request.get("stream_options") or {}).get("include_usage"))
         return StreamTranslator(dialect, env, include, env["now"])
 
     def translate_error(self, provider: str, status: int, body: Any,
                         request: dict | None = None) -> UpstreamError:
-        dialect = self.dialect(provider)
+        env = self._response_env(provider, request, None, None)
         try:
             data = _json(body)
         except UpstreamError:
             data = None
-        return dialect.error(status, data, self._response_env(provider, request, None, None))
+        return self.dialect(provider, env["model"]).error(status, data, env)
 
     def capabilities(self) -> dict:
         """The matrix as data (what `switchboard table --format json` prints)."""

@@ -22,7 +22,7 @@ _FILES = SpecFiles(bundled_root())
 
 
 def _cases():
-    by_spec = {entry["spec"]: name for name, entry in _SB.providers.items() if entry["spec"]}
+    by_spec = {spec: name for name in _SB.providers for spec in _SB.spec_names(name)}
     for spec in _FILES.names():
         provider = by_spec.get(spec)
         for example in _FILES.raw(spec).get("examples", []):
@@ -59,7 +59,7 @@ def test_spec_example(spec: str, provider: str | None, example: dict) -> None:
         assert got.reports == example.get("reports", [])
         return
     if "events" in example:
-        dialect = _SB.dialect(provider)
+        dialect = _SB.dialect(provider, model or request["model"])
         raw = frame(dialect.framing, example["events"], named=dialect.event_type is not None)
         st = _SB.stream(provider, request, model=model, now=NOW)
         chunks = st.feed(raw) + st.close()
