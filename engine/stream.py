@@ -138,6 +138,12 @@ class StreamTranslator:
         if v.get("text"):
             self._delta(v.get("choice", 0), {"refusal": v["text"]})
 
+    def _do_annotations(self, v: dict) -> None:
+        """Citations as they arrive (`delta.annotations`, url_citation entries)."""
+        items = v.get("items")
+        if isinstance(items, list) and items:
+            self._delta(v.get("choice", 0), {"annotations": items})
+
     def _do_reasoning(self, v: dict) -> None:
         text = v.get("text")
         if isinstance(text, str) and text:
