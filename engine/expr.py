@@ -207,7 +207,9 @@ def _flatten(node: dict) -> Callable[[Any], Any]:
 
 
 def _projection(node: dict) -> Callable[[Any], Any]:
-    base_fn, each_fn = (_node(c) for c in node["children"])
+    """`a[*].b`, `a[].b` and the filter form `a[?c].b`: map over a list, dropping nulls."""
+    base_fn, each_fn, *rest = (_node(c) for c in node["children"])
+    cond = rest[0] if rest else None
 
     def run(value: Any) -> Any:
         base = base_fn(value)
@@ -215,23 +217,7 @@ def _projection(node: dict) -> Callable[[Any], Any]:
             return None
         out = []
         for item in base:
-            got = each_fn(item)
-            if got is not None:
-                out.append(got)
-        return out
-    return run
-
-
-def _filter_projection(node: dict) -> Callable[[Any], Any]:
-    base_fn, each_fn, cond = (_node(c) for c in node["children"])
-
-    def run(value: Any) -> Any:
-        base = base_fn(value)
-        if not isinstance(base, list):
-            return None
-        out = []
-        for item in base:
-            if truthy(cond(item)):
+            if cond is None or truthy(cond(item)):
                 got = each_fn(item)
                 if got is not None:
                     out.append(got)
@@ -262,7 +248,7 @@ _BUILDERS: dict[str, Callable[[dict], Callable[[Any], Any]]] = {
     "pipe": _pipe,
     "flatten": _flatten,
     "projection": _projection,
-    "filter_projection": _filter_projection,
+    "filter_projection": _projection,
     "multi_select_list": _multi_list,
     "multi_select_dict": _multi_dict,
     "index_expression": _subexpression,
