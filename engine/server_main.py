@@ -43,6 +43,9 @@ def serve(args: argparse.Namespace) -> int:
             example = next((m["id"] for m in app.models()["data"]), "<account>/<model>")
             print(f'  OpenAI(base_url="{base}", api_key="{os.environ["SWITCHBOARD_DEV_KEY"]}") '
                   f'with model="{example}"', flush=True)
+        if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            import tempfile
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = stack.enter_context(tempfile.TemporaryDirectory())
         target = "engine.gateway.factory:create_app" if args.workers > 1 else app
         uvicorn.run(target, factory=args.workers > 1, host=args.host, port=args.port, workers=args.workers,
                     log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10)

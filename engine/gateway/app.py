@@ -22,6 +22,7 @@ from ..errors import NotFound, RequestError, StreamError, SwitchboardError, Upst
 from ..switchboard import HttpRequest, Switchboard
 from .asgi import BodyTooLarge, ClientGone, Receive, Send, error_payload, header_list, read_body, send_error, send_json
 from .config import Account, GatewayConfig
+from .metrics import Metrics
 from .signing import Signer, make_signer
 from .upstream import Upstream, retry_after_seconds
 
@@ -41,6 +42,9 @@ class Gateway:
         self._transport = transport
         self._signers: dict[str, Signer] = {}
         self.upstream: Upstream | None = None
+        self.metrics = Metrics()
+        self.draining = False
+        self.streams: set[asyncio.Task] = set()   # pumps in flight (graceful shutdown, leak checks)
 
     # -- ASGI --------------------------------------------------------------------------
     async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
@@ -57,6 +61,11 @@ class Gateway:
             status = await self._route(scope, headers, receive, send, rid, info)
         except ClientGone:
             status = 499
+        except RecursionError:  # data nested deeper than the translator will walk
+            status = 400
+            with contextlib.suppress(Exception):
+                await send_json(send, 400, error_payload("the request is nested too deeply", "invalid_request_error",
+                                                         "invalid_json"), {"x-request-id": rid})
         except Exception:  # noqa: BLE001 - a bug must still answer in OpenAI's shape, without a traceback
             log.exception("unhandled error in request %s", rid)
             status = 500
@@ -66,6 +75,7 @@ class Gateway:
                                 {"x-request-id": rid})
         info.update(status=status, ms=round((time.perf_counter() - started) * 1000, 2))
         log.info(orjson.dumps(info).decode())
+        self.metrics.observe(info)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -74,6 +84,7 @@ class Gateway:
                 self._ensure_upstream()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.draining = True
                 if self.upstream is not None:
                     await self.upstream.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
@@ -88,8 +99,22 @@ class Gateway:
                      info: dict) -> int:
         method, path = scope["method"], scope["path"].rstrip("/")
         out = {"x-request-id": rid}
-        if path in ("/health", "/ready") and method == "GET":
+        if path == "/health" and method == "GET":
             await send_json(send, 200, {"status": "ok"}, out)
+            return 200
+        if path == "/ready" and method == "GET":
+            ready = self.upstream is not None and not self.draining
+            await send_json(send, 200 if ready else 503, {"status": "ready" if ready else "not ready"}, out)
+            return 200 if ready else 503
+        if path == "/metrics" and method == "GET":
+            body, ctype = self.metrics.render()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": header_list({"content-type": ctype, **out})})
+            await send({"type": "http.response.body", "body": body})
+            return 200
+        if path == "/openapi.json" and method == "GET":
+            from .openapi import OPENAPI
+            await send_json(send, 200, OPENAPI, out)
             return 200
         known = path in ("/v1/chat/completions", "/chat/completions", "/v1/models", "/models")
         if not known:
@@ -108,7 +133,7 @@ class Gateway:
         except SwitchboardError as exc:
             extra = {**out, **({"retry-after": str(int(exc.retry_after))} if getattr(exc, "retry_after", None) else {})}
             await send_error(send, exc, extra)
-            info["error"] = exc.code
+            info.update(error=exc.code, error_type=exc.type)
             return exc.status
 
     def _authenticate(self, headers: dict) -> None:
@@ -170,18 +195,20 @@ class Gateway:
             out["x-switchboard-reports"] = orjson.dumps(req.reports).decode()
         payload = req.body_bytes()
         url, up_headers = self._signer(account)(req.method, req.url, {**req.headers, **account.headers}, payload)
+        sent = time.perf_counter()
         attempted = await self._ensure_upstream().send(req.method, url, up_headers, payload)
-        info["attempts"] = attempted.attempts
+        info.update(attempts=attempted.attempts, upstream_ms=round((time.perf_counter() - sent) * 1000, 2))
         response = attempted.response
         try:
             if response.status_code >= 400:
                 raise await self._upstream_error(account, response, body)
             if req.stream:
-                return await self._stream(account, body, model, req, response, receive, send, out)
+                return await self._stream(account, body, model, req, response, receive, send, out, info)
             data = await _read_all(response)
         finally:
             await response.aclose()
         completion = self.sb.translate_response(account.provider, data, request=body, model=model)
+        _count_tokens(info, completion.get("usage"))
         await send_json(send, 200, completion, out)
         return 200
 
@@ -195,13 +222,23 @@ class Gateway:
         return err
 
     async def _stream(self, account: Account, body: dict, model: str, req: HttpRequest, response: Any,
-                      receive: Receive, send: Send, out: dict) -> int:
+                      receive: Receive, send: Send, out: dict, info: dict) -> int:
         translator = self.sb.stream(account.provider, body, model=model, reports=req.reports)
         await send({"type": "http.response.start", "status": 200, "headers": header_list({**_SSE_HEADERS, **out})})
-        pump = asyncio.create_task(self._pump(translator, response, send))
+        pump = asyncio.create_task(self._pump(translator, response, send, info))
+        self.streams.add(pump)
+        pump.add_done_callback(self.streams.discard)
         watcher = asyncio.create_task(_wait_disconnect(receive))
-        done, _ = await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the server is stopping: the pump ends the stream with an error
+            watcher.cancel()
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+            raise
         if pump not in done:  # the client left: stop reading upstream now
+            info["client_gone"] = True
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
@@ -209,15 +246,22 @@ class Gateway:
         watcher.cancel()
         return pump.result()
 
-    async def _pump(self, translator: Any, response: Any, send: Send) -> int:
+    async def _pump(self, translator: Any, response: Any, send: Send, info: dict) -> int:
         try:
             async for piece in response.aiter_bytes():
                 for chunk in translator.feed(piece):
                     await _sse(send, chunk)
             for chunk in translator.close():
+                _count_tokens(info, chunk.get("usage"))
                 await _sse(send, chunk)
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
             return 200
+        except asyncio.CancelledError:
+            if not info.get("client_gone"):  # shutting down: tell the client why the stream ends
+                with contextlib.suppress(Exception):
+                    await _sse(send, StreamError("the gateway is shutting down", status=503,
+                                                 code="gateway_shutdown").to_openai(), final=True)
+            raise
         except (StreamError, UpstreamError) as exc:
             await _sse(send, exc.to_openai(), final=True)
             return exc.status
@@ -225,6 +269,12 @@ class Gateway:
             error = StreamError(f"the provider's stream broke: {type(exc).__name__}")
             await _sse(send, error.to_openai(), final=True)
             return error.status
+
+
+def _count_tokens(info: dict, usage: Any) -> None:
+    if isinstance(usage, dict):
+        info["prompt_tokens"] = usage.get("prompt_tokens")
+        info["completion_tokens"] = usage.get("completion_tokens")
 
 
 async def _sse(send: Send, payload: dict, final: bool = False) -> None:

@@ -1,0 +1,55 @@
+"""Prometheus metrics through prometheus-client (multi-process safe under --workers).
+
+With PROMETHEUS_MULTIPROC_DIR set (the server sets it for --workers > 1), every worker
+writes its samples there and /metrics aggregates them. Labels are account, provider
+and model (never keys); the model label is the caller's model id, so its cardinality
+is bounded by the accounts' models.
+"""
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest,
+                               multiprocess)
+
+_LABELS = ("account", "provider", "model")
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        reg = self.registry
+        self.requests = Counter("switchboard_requests", "Chat completion requests by outcome",
+                                (*_LABELS, "status", "stream"), registry=reg)
+        self.latency = Histogram("switchboard_request_seconds", "Time to the full answer (or stream end)",
+                                 (*_LABELS, "stream"), buckets=_BUCKETS, registry=reg)
+        self.upstream = Histogram("switchboard_upstream_seconds", "Time until the provider answered (headers)",
+                                  _LABELS, buckets=_BUCKETS, registry=reg)
+        self.tokens = Counter("switchboard_tokens", "Tokens in and out, as the providers reported them",
+                              (*_LABELS, "direction"), registry=reg)
+        self.errors = Counter("switchboard_errors", "Errors by OpenAI error type and code",
+                              (*_LABELS, "type", "code"), registry=reg)
+
+    def render(self) -> tuple[bytes, str]:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+    def observe(self, info: dict) -> None:
+        """Record one finished request from its access-log record."""
+        if "provider" not in info:
+            return
+        labels = (info.get("account", ""), info["provider"], info.get("model", ""))
+        stream = "true" if info.get("stream") else "false"
+        self.requests.labels(*labels, str(info["status"]), stream).inc()
+        self.latency.labels(*labels, stream).observe(info["ms"] / 1000)
+        if "upstream_ms" in info:
+            self.upstream.labels(*labels).observe(info["upstream_ms"] / 1000)
+        for direction in ("prompt", "completion"):
+            if info.get(f"{direction}_tokens"):
+                self.tokens.labels(*labels, direction).inc(info[f"{direction}_tokens"])
+        if info.get("error"):
+            self.errors.labels(*labels, info.get("error_type", ""), info["error"]).inc()
