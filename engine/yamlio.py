@@ -47,9 +47,24 @@ def load_yaml(path: Path, label: str | None = None) -> Any:
 
 def loads_yaml(text: str, label: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - the loader is a SafeLoader
+        return _json_keys(yaml.load(text, Loader=_Loader))  # noqa: S506 - the loader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}" if mark else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError(f"not valid YAML: {problem}", file=label, where=where) from None
+
+
+def _json_keys(value: Any) -> Any:
+    """YAML allows non-string keys (`529:`, `true:`); the data model is JSON's: keys are text."""
+    if isinstance(value, dict):
+        return {_key_text(k): _json_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_keys(v) for v in value]
+    return value
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return key if isinstance(key, str) else str(key)

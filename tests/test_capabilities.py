@@ -33,9 +33,17 @@ def test_providers_without_a_spec_support_nothing() -> None:
             assert "supported" not in states, name
 
 
-def test_calling_a_provider_without_a_spec_is_a_clear_4xx() -> None:
+def test_calling_a_provider_without_a_spec_is_a_clear_4xx(tmp_path) -> None:
+    from tests.support.roots import copy_root
+    root = copy_root(tmp_path)
+    text = (root / "providers.yaml").read_text()
+    start = text.index("  ai21:\n")
+    end = text.index("\n  ", text.index("spec:", start))
+    (root / "providers.yaml").write_text(text[:start] + text[start:end].replace(
+        text[text.index("spec:", start):end], "spec: null") + text[end:])
+    sb = engine.load(root)
     with pytest.raises(engine.RequestError) as caught:
-        SB.translate_request("cohere", {"model": "command-a", "messages": [{"role": "user", "content": "hi"}]})
+        sb.translate_request("ai21", {"model": "jamba-large", "messages": [{"role": "user", "content": "hi"}]})
     assert caught.value.code == "provider_not_implemented" and caught.value.status == 400
 
 

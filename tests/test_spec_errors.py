@@ -56,3 +56,22 @@ def test_cli_validate_reports_a_broken_spec_without_traceback(tmp_path: Path, ca
     assert main(["--root", str(root), "validate"]) == 2
     err = capsys.readouterr().err
     assert "merge_runz" in err and "Traceback" not in err
+
+
+def test_the_schemas_themselves_are_valid_json_schema() -> None:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from engine.loader import bundled_root
+    for path in (bundled_root() / "specs" / "_schema").glob("*.json"):
+        Draft202012Validator.check_schema(json.loads(path.read_text()))
+
+
+def test_examples_are_checked_when_read(tmp_path: Path) -> None:
+    """Serving never parses examples (cold start); tools and tests that read them check them."""
+    root = _break(tmp_path, "specs/groq.yaml", "- name: forwarded", "- name: Bad-Name")
+    sb = engine.load(root)
+    with pytest.raises(engine.SpecError) as caught:
+        sb.files.raw("groq")
+    assert "specs/groq.yaml:examples.0.name" in str(caught.value)
