@@ -9,24 +9,48 @@ from urllib.parse import unquote
 
 from emulator import faults
 from emulator.asgi import Context, Request, Response, json_response
-from emulator.dialects import anthropic, bedrock, gemini, openai
+from emulator.dialects import anthropic, bedrock, cohere, gemini, openai, vertex
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _GEMINI = re.compile(r"^/gemini/(v1beta|v1|v1alpha)/models/([^/:]+):(generateContent|streamGenerateContent)$")
 _BEDROCK = re.compile(r"^/bedrock/model/([^/]+)/(converse|converse-stream)$")
+_AZURE = re.compile(r"^/azure/openai/deployments/([^/]+)/chat/completions$")
+_VERTEX = re.compile(r"^/vertex/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/publishers/(google|anthropic)/models/"
+                     r"([^/:]+):(generateContent|streamGenerateContent|rawPredict|streamRawPredict)$")
+# OpenAI-compatible paths -> variant of the openai dialect (see dialects/openai_variants.py)
+_OPENAI_LIKE = {
+    "/openai/v1/chat/completions": "openai",
+    "/groq/openai/v1/chat/completions": "groq",
+    "/azure/openai/v1/chat/completions": "azure",
+    "/cerebras/v1/chat/completions": "cerebras",
+    "/sambanova/v1/chat/completions": "sambanova",
+    "/perplexity/chat/completions": "perplexity",
+    "/together/v1/chat/completions": "together",
+    "/xai/v1/chat/completions": "xai",
+    "/deepinfra/v1/openai/chat/completions": "deepinfra",
+    "/ai21/studio/v1/chat/completions": "ai21",
+}
 
 
 def route(req: Request) -> tuple[Any, dict[str, Any]] | None:
     """(dialect module, route params) for a path, or None."""
     path = req.raw_path
-    if path == "/openai/v1/chat/completions":
-        return openai, {"variant": "openai"}
-    if path == "/groq/openai/v1/chat/completions":
-        return openai, {"variant": "groq"}
+    if path in _OPENAI_LIKE:
+        return openai, {"variant": _OPENAI_LIKE[path]}
     if path == "/anthropic/v1/messages":
         return anthropic, {}
+    if path == "/cohere/v2/chat":
+        return cohere, {}
+    m = _AZURE.match(path)
+    if m:
+        return openai, {"variant": "azure", "deployment": unquote(m.group(1))}
+    m = _VERTEX.match(path)
+    if m:
+        return vertex, {"project": m.group(2), "location": m.group(3), "publisher": m.group(4),
+                        "model": unquote(m.group(5)), "method": m.group(6),
+                        "stream": m.group(6).startswith("stream")}
     m = _GEMINI.match(path)
     if m:
         return gemini, {"model": unquote(m.group(2)), "stream": m.group(3) == "streamGenerateContent"}
@@ -84,7 +108,7 @@ class EmulatorApp:
             if err.status == 429:
                 resp.headers.append(("retry-after", "1"))
             return resp, None
-        resp = dialect.handle(req, self.ctx, params)
+        resp = dialect.handle(req, self.ctx, dict(params, fault=fault))  # some faults are dialect-specific
         if resp.status >= 400:
             return resp, None
         return resp, fault

@@ -39,7 +39,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
     events: list[bytes] | None = None
-    framing: str = "json"  # json | sse | sse-named | sse-crlf | json-array | eventstream
+    framing: str = "json"  # json | sse | sse-named | sse-cohere | sse-crlf | json-array | eventstream
     error_event: bytes | None = None  # dialect frame for a mid-stream failure
 
 

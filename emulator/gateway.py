@@ -13,6 +13,21 @@ ROUTES = {
     "anthropic": "/anthropic",
     "gemini": "/gemini",
     "bedrock": "/bedrock",
+    "azure-openai": "/azure/openai",
+    "vertex": "/vertex",
+    "cohere": "/cohere",
+    "ai21": "/ai21/studio/v1",
+    "cerebras": "/cerebras/v1",
+    "sambanova": "/sambanova/v1",
+    "perplexity-ai": "/perplexity",
+    "together-ai": "/together/v1",
+    "xai": "/xai/v1",
+    "deepinfra": "/deepinfra/v1/openai",
+}
+# Non-URL account hints some providers need (Vertex's project/location; Azure's URL style and API version).
+OPTIONS = {
+    "vertex": {"project": "emulated-project", "location": "us-central1"},
+    "azure-openai": {"api_style": "deployment", "api_version": "2024-10-21"},
 }
 FAKE_KEY = "emulator-key"
 _AWS_ENV = {"SWITCHBOARD_EMULATOR_AWS_KEY_ID": "AKIDEMULATOR00000000",
@@ -28,5 +43,7 @@ def account_overrides(base_url: str) -> dict[str, dict]:
         if provider == "bedrock":
             entry["aws"] = {"access_key_id_env": "SWITCHBOARD_EMULATOR_AWS_KEY_ID",
                             "secret_access_key_env": "SWITCHBOARD_EMULATOR_AWS_SECRET"}
+        if provider in OPTIONS:
+            entry["options"] = dict(OPTIONS[provider])  # vertex: `key` doubles as the fake OAuth bearer token
         out[f"{provider}-main"] = entry
     return out

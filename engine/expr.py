@@ -47,14 +47,18 @@ def compile_expr(text: str) -> Expr:
     every binding as a `$name` field, so there `@` is that scope, not the current value.
     """
     text = text.strip()
-    if len(_ANY_BINDING.findall(_unquoted(text))) > 1 or (
-            _ANY_BINDING.search(_unquoted(text)) and not _BINDING.match(text)):
+    plain = _plain_path(text)
+    if plain is not None:
+        return plain
+    names = set(_ANY_BINDING.findall(_unquoted(text)))
+    if names and not _rest_is_a_path(text):
         inner = _compile_text(_ANY_BINDING.sub(r'"$\1"', text))
+        used = tuple(names)
 
         def scoped(cur: Any, env: Env) -> Any:
             scope = dict(cur) if isinstance(cur, dict) else {}
-            for key, value in env.items():
-                scope["$" + key] = value
+            for key in used:
+                scope["$" + key] = env.get(key)
             return inner(scope)
         return scoped
     match = _BINDING.match(text)
@@ -70,6 +74,49 @@ def compile_expr(text: str) -> Expr:
     return lambda cur, env: fn(cur)
 
 
+_PLAIN = re.compile(r"^(\$?)([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)$")
+
+
+def _plain_path(text: str) -> Expr | None:
+    """`a`, `a.b.c`, `$name` and `$name.a.b`: the most common expressions, walked with
+    dict.get directly instead of through JMESPath node closures."""
+    match = _PLAIN.match(text)
+    if match is None:
+        return None
+    binding, head = match.group(1), match.group(2)
+    keys = tuple(k for k in match.group(3).split(".") if k)
+    if binding:
+        if not keys:
+            return lambda cur, env: env.get(head)
+        start: Callable[[Any, Env], Any] = lambda cur, env: env.get(head)
+    else:
+        if not keys:
+            return lambda cur, env: cur.get(head) if cur.__class__ is dict else None
+        keys = (head, *keys)
+        start = lambda cur, env: cur
+    if len(keys) == 1:
+        (k1,) = keys
+        return lambda cur, env: (lambda v: v.get(k1) if v.__class__ is dict else None)(start(cur, env))
+
+    def walk(cur: Any, env: Env) -> Any:
+        value = start(cur, env)
+        for key in keys:
+            if value.__class__ is not dict:
+                return None
+            value = value.get(key)
+        return value
+    return walk
+
+
+_PATH_REST = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\]|\[\]|\[\*\])*$")
+
+
+def _rest_is_a_path(text: str) -> bool:
+    """`$name` followed only by a path (`.a[0].b`, `[]`): safe to run on the binding alone.
+    Anything else (`$x.a == 'b' && field`) must see the current value too."""
+    return bool(_PATH_REST.match(text))
+
+
 def _unquoted(text: str) -> str:
     """The expression without its string and JSON literals (a `$` inside them is data)."""
     return re.sub(r"'[^']*'|`[^`]*`", "", text)
@@ -83,10 +130,19 @@ def _compile_text(text: str) -> Callable[[Any], Any]:
     return _node(ast)
 
 
+def _interpret(node: dict, value: Any) -> Any:
+    """jmespath's own interpreter for what is not compiled here. A function given the wrong
+    type of data (a client's null where a string was expected) is 'no value', not a crash."""
+    try:
+        return _INTERPRETER.visit(node, value)
+    except jexc.JMESPathError:
+        return None
+
+
 def _node(node: dict) -> Callable[[Any], Any]:
     builder = _BUILDERS.get(node["type"])
     if builder is None:
-        return lambda value: _INTERPRETER.visit(node, value)
+        return lambda value: _interpret(node, value)
     return builder(node)
 
 
@@ -235,7 +291,29 @@ def _multi_dict(node: dict) -> Callable[[Any], Any]:
     return lambda v: None if v is None else {k: p(v) for k, p in parts}
 
 
+_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+          type(None): "null"}
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "type": lambda v: _TYPES.get(type(v), "object"),
+    "starts_with": lambda s, p: s.startswith(p) if isinstance(s, str) and isinstance(p, str) else None,
+    "ends_with": lambda s, p: s.endswith(p) if isinstance(s, str) and isinstance(p, str) else None,
+    "length": lambda v: len(v) if isinstance(v, (str, list, dict)) else None,
+}
+
+
+def _function(node: dict) -> Callable[[Any], Any]:
+    """A few built-in functions compiled directly; the others (and any type errors JMESPath
+    would raise) go through jmespath's interpreter."""
+    name = node["value"]
+    fn = _FUNCTIONS.get(name)
+    if fn is None:
+        return lambda value: _interpret(node, value)
+    args = [_node(c) for c in node["children"]]
+    return lambda value: fn(*[a(value) for a in args])
+
+
 _BUILDERS: dict[str, Callable[[dict], Callable[[Any], Any]]] = {
+    "function_expression": _function,
     "field": _field,
     "subexpression": _subexpression,
     "index": _index,

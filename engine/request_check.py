@@ -65,14 +65,12 @@ def _check_message(message: Any, where: str) -> None:
     if not isinstance(message, dict):
         raise _fail(f"expected an object, got {_type_name(message)}", where)
     role = message.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise _fail(f"unknown role {role!r}", f"{where}.role")
     content = message.get("content")
     if isinstance(content, list):
         for j, part in enumerate(content):
-            if not isinstance(part, dict) or part.get("type") not in PART_TYPES:
-                kind = part.get("type") if isinstance(part, dict) else _type_name(part)
-                raise _fail(f"unknown content part {kind!r}", f"{where}.content[{j}]")
+            _check_part(part, f"{where}.content[{j}]")
     elif content is not None and not isinstance(content, str):
         raise _fail(f"content must be a string or a list of parts, got {_type_name(content)}",
                     f"{where}.content")
@@ -90,6 +88,28 @@ def _check_message(message: Any, where: str) -> None:
                 raise _fail("a tool call needs id and function.name", f"{where}.tool_calls[{k}]")
             if not isinstance(fn.get("arguments", ""), str):
                 raise _fail("arguments must be a JSON string", f"{where}.tool_calls[{k}].function.arguments")
+
+
+# Each part type's required string fields (OpenAI's content-part contract).
+_PART_FIELDS = {"text": ("text",), "image_url": ("image_url.url",), "video_url": ("video_url.url",),
+                "input_audio": ("input_audio.data", "input_audio.format"), "refusal": ("refusal",)}
+
+
+def _check_part(part: Any, where: str) -> None:
+    kind = part.get("type") if isinstance(part, dict) else None
+    if not isinstance(kind, str) or kind not in PART_TYPES:
+        shown = kind if isinstance(part, dict) else _type_name(part)
+        raise _fail(f"unknown content part {shown!r}", where)
+    for path in _PART_FIELDS.get(kind, ()):
+        value: Any = part
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, str):
+            raise _fail(f"expected a string, got {_type_name(value)}", f"{where}.{path}")
+    if kind == "file":
+        file = part.get("file")
+        if not isinstance(file, dict) or not any(isinstance(file.get(k), str) for k in ("file_data", "file_id")):
+            raise _fail("a file part needs file.file_data (a data: URL) or file.file_id", f"{where}.file")
 
 
 def _check_tool(tool: Any, where: str) -> None:

@@ -1,48 +1,49 @@
-"""OpenAI Chat Completions (and the Groq variant) on the wire: validation like the real API,
-chat.completion / chat.completion.chunk bodies, `data: ... [DONE]` streaming."""
+"""OpenAI Chat Completions on the wire, and the OpenAI-compatible providers (Groq, Azure, Cerebras,
+SambaNova, Perplexity, Together, xAI, DeepInfra, AI21) as `Variant`s of it: request validation like each
+real API; rendering lives in openai_render."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import orjson
 
 from emulator import fake_model as fm
-from emulator.asgi import Context, Request, Response, json_response, parse_json_object, received_header
+from emulator.asgi import Context, Request, Response, json_response, parse_json_object
+from emulator.dialects import azure_filters, openai_render
+from emulator.dialects.openai_variants import VARIANTS, Variant, camel, error_body
 from emulator.errors import ApiError
 
-_REASONING = re.compile(r"^(o1|o3|o4|gpt-5)")
-_GROQ_REASONING = re.compile(r"^(openai/gpt-oss|qwen/qwen3|deepseek-r1)")  # Groq returns their text in `reasoning`
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _PART_TYPES = {"text", "image_url", "input_audio", "file", "refusal"}
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
-_TYPES = {"invalid_request": "invalid_request_error", "auth": "invalid_request_error",
-          "permission": "permission_error", "not_found": "invalid_request_error",
-          "rate_limit": "rate_limit_error", "server": "server_error", "unavailable": "service_unavailable_error",
-          "overloaded": "server_error"}
+_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 
 def _bad(message: str, param: str | None = None, code: str | None = None, status: int = 400) -> ApiError:
     return ApiError(status, message, "invalid_request", param=param, code=code)
 
 
-def _error_body(err: ApiError) -> dict[str, Any]:
-    return {"error": {"message": err.message, "type": _TYPES.get(err.kind, "invalid_request_error"),
-                      "param": err.extra.get("param"), "code": err.extra.get("code")}}
+def _unprocessable(v: Variant, message: str, param: str) -> ApiError:
+    """FastAPI-style providers (AI21, DeepInfra) refuse schema violations with 422."""
+    return ApiError(422, message, "invalid_request", param=param,
+                    detail=[{"loc": ["body", *param.split(".")], "msg": message, "type": "value_error"}]
+                    if v.name == "deepinfra" else message)
 
 
 def render_error(err: ApiError, params: dict[str, Any]) -> Response:
-    return json_response(err.status, _error_body(err))
+    return json_response(err.status, error_body(VARIANTS[params["variant"]], err))
 
 
-def _text_of(content: Any, where: str, allow_null: bool = False) -> str:
+def _text_of(content: Any, where: str, v: Variant, allow_null: bool = False) -> str:
     if content is None:
         if allow_null:
             return ""
         raise _bad(f"Invalid value for '{where}': expected a string or array, got null.", where)
     if isinstance(content, str):
         return content
+    if v.string_content_only:
+        raise _unprocessable(v, f"{where}: Input should be a valid string", where)
     if not isinstance(content, list):
         raise _bad(f"Invalid type for '{where}': expected one of a string or array of objects.", where)
     texts = []
@@ -61,7 +62,7 @@ def _text_of(content: Any, where: str, allow_null: bool = False) -> str:
     return "\n".join(texts)
 
 
-def _check_messages(messages: Any, prompt: fm.Prompt, groq: bool) -> None:
+def _check_messages(messages: Any, prompt: fm.Prompt, v: Variant) -> None:
     if not isinstance(messages, list) or not messages:
         raise _bad("Invalid 'messages': empty array. Expected an array with minimum length 1, "
                    "but got an empty array instead.", "messages", "empty_array")
@@ -72,14 +73,14 @@ def _check_messages(messages: Any, prompt: fm.Prompt, groq: bool) -> None:
         if role not in _ROLES:
             raise _bad(f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', "
                        f"'function', 'tool', and 'developer'.", f"{where}.role", "invalid_value")
-        if groq and "name" in msg:
+        if v.no_message_name and "name" in msg:
             raise _bad("'messages." + str(i) + ".name' : property 'name' is unsupported", f"{where}.name")
         if pending and role != "tool":
             raise _bad("An assistant message with 'tool_calls' must be followed by tool messages responding to "
                        f"each 'tool_call_id'. The following tool_call_ids did not have response messages: "
                        f"{', '.join(sorted(pending))}", f"messages.[{i}].role")
         calls = msg.get("tool_calls") if role == "assistant" else None
-        text = _text_of(msg.get("content"), f"{where}.content", allow_null=role == "assistant" and bool(calls)
+        text = _text_of(msg.get("content"), f"{where}.content", v, allow_null=role == "assistant" and bool(calls)
                         or role == "assistant" and msg.get("refusal") is not None)
         prompt.texts.append(text)
         if role == "user":
@@ -106,12 +107,12 @@ def _check_messages(messages: Any, prompt: fm.Prompt, groq: bool) -> None:
     for msg in reversed(messages):
         if msg.get("role") != "tool":
             break
-        tail.append(_text_of(msg.get("content"), "content", True))
+        tail.append(_text_of(msg.get("content"), "content", v, True))
     if tail:
         prompt.tool_result = "\n".join(reversed(tail))
 
 
-def _check_tools(body: dict[str, Any], prompt: fm.Prompt) -> None:
+def _check_tools(body: dict[str, Any], prompt: fm.Prompt, v: Variant) -> None:
     tools = body.get("tools")
     choice = body.get("tool_choice")
     if tools is not None:
@@ -134,6 +135,11 @@ def _check_tools(body: dict[str, Any], prompt: fm.Prompt) -> None:
             prompt.tools.append(fm.Tool(name, params))
     if choice is None:
         return
+    if v.tool_choices is not None and choice not in v.tool_choices:
+        allowed = ", ".join(sorted(v.tool_choices))
+        if v.errors == "detail":
+            raise _unprocessable(v, f"tool_choice: only {allowed} are supported", "tool_choice")
+        raise _bad(f"Invalid value for 'tool_choice': supported values are {allowed}.", "tool_choice")
     if not tools:
         raise _bad("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
                    "tool_choice")
@@ -145,24 +151,41 @@ def _check_tools(body: dict[str, Any], prompt: fm.Prompt) -> None:
             raise _bad(f"Invalid value for 'tool_choice': function '{name}' not found in 'tools'.", "tool_choice")
         prompt.tool_choice, prompt.forced_tool = "tool", name
     elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
-        allowed = choice.get("allowed_tools") or {}
-        names = {(t.get("function") or {}).get("name") for t in allowed.get("tools", [])}
+        allowed_tools = choice.get("allowed_tools") or {}
+        names = {(t.get("function") or {}).get("name") for t in allowed_tools.get("tools", [])}
         prompt.tools = [t for t in prompt.tools if t.name in names]
-        prompt.tool_choice = "required" if allowed.get("mode") == "required" else "auto"
+        prompt.tool_choice = "required" if allowed_tools.get("mode") == "required" else "auto"
     else:
         raise _bad("Invalid value for 'tool_choice'.", "tool_choice", "invalid_value")
 
 
-def _check_params(body: dict[str, Any], model: str, groq: bool) -> None:
+def _check_params(body: dict[str, Any], model: str, v: Variant) -> None:
     if body.get("stream_options") is not None and not body.get("stream"):
         raise _bad("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options")
-    if groq:
-        if body.get("n", 1) not in (1, None):
-            raise _bad("'n' : number must be at most 1", "n")
-        for key in ("logprobs", "top_logprobs", "logit_bias"):
-            if body.get(key):
-                raise _bad(f"'{key}' : not supported", key)
-    if _REASONING.match(model):
+    n = body.get("n", 1)
+    if n is not None and (not isinstance(n, int) or n > v.max_n or n < 1):
+        if v.string_content_only:
+            raise _unprocessable(v, f"n: Input should be less than or equal to {v.max_n}", "n")
+        raise _bad(f"'n' : number must be at most {v.max_n}", "n")
+    if v.string_content_only and (n or 1) > 1 and body.get("temperature") == 0:
+        raise _unprocessable(v, "n > 1 is not supported with temperature 0", "n")
+    for key in v.refuse:
+        if body.get(key):
+            raise _bad(f"'{key}' : not supported", key, "unsupported_parameter")
+    if v.logprobs_int and "logprobs" in body and body["logprobs"] is not None and (
+            isinstance(body["logprobs"], bool) or not isinstance(body["logprobs"], int)):
+        raise _bad("logprobs: value must be an integer between 0 and 20 (the number of top logprobs).", "logprobs")
+    reasoning = bool(v.reasoning and v.reasoning.search(model))
+    if reasoning:
+        for key in v.refuse_on_reasoning:
+            if body.get(key) is not None:
+                raise _bad(f"Argument not supported on this model: {camel(key)}", key)
+    if v.name == "xai" and body.get("reasoning_effort") is not None:
+        if not model.startswith("grok-3-mini"):
+            raise _bad(f"Model {model} does not support parameter reasoningEffort.", "reasoning_effort")
+        if body["reasoning_effort"] not in ("low", "high"):
+            raise _bad("reasoning_effort must be one of: low, high", "reasoning_effort")
+    if v.openai_reasoning_rules and reasoning:
         for key in ("top_p", "presence_penalty", "frequency_penalty", "logit_bias", "max_tokens"):
             if key in body and body[key] is not None:
                 extra = " Use 'max_completion_tokens' instead." if key == "max_tokens" else ""
@@ -181,33 +204,46 @@ def _check_params(body: dict[str, Any], model: str, groq: bool) -> None:
         raise _bad("Invalid 'stop': array too long. Expected an array with maximum length 4.", "stop")
 
 
-def parse(body: Any, variant: str) -> fm.Prompt:
-    """Validate an OpenAI request body and turn it into a neutral Prompt."""
-    if not isinstance(body, dict):
-        raise _bad("We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
-                   "your HTTP library correctly. The OpenAI API expects a JSON payload.)")
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise _bad("you must provide a model parameter", "model", "missing_required_parameter")
-    groq = variant == "groq"
-    _check_params(body, model, groq)
-    prompt = fm.Prompt(model=model)
-    _check_messages(body.get("messages"), prompt, groq)
-    _check_tools(body, prompt)
+def _check_format(body: dict[str, Any], prompt: fm.Prompt, v: Variant) -> None:
     fmt = body.get("response_format") or {}
-    if fmt.get("type") == "json_object":
-        if "json" not in orjson.dumps(body.get("messages")).decode().lower():
+    ftype = fmt.get("type") if isinstance(fmt, dict) else None
+    if ftype is not None and ftype not in v.formats:
+        message = f"response_format: type '{ftype}' is not supported; supported: {', '.join(sorted(v.formats))}"
+        if v.string_content_only:
+            raise _unprocessable(v, message, "response_format")
+        raise _bad(message, "response_format")
+    if ftype == "json_object":
+        if v.json_word_required and "json" not in orjson.dumps(body.get("messages")).decode().lower():
             raise _bad("'messages' must contain the word 'json' in some form, to use 'response_format' of type "
                        "'json_object'.", "messages")
         prompt.json_mode = True
-    elif fmt.get("type") == "json_schema":
-        schema = (fmt.get("json_schema") or {})
-        if not isinstance(schema.get("name"), str):
+    elif ftype == "json_schema":
+        schema = fmt.get("json_schema") or {}
+        if v.schema_name_required and not isinstance(schema.get("name"), str):
             raise _bad("Missing required parameter: 'response_format.json_schema.name'.",
                        "response_format.json_schema.name", "missing_required_parameter")
         prompt.json_schema = schema.get("schema") or {"type": "object", "properties": {}}
-    pattern = _GROQ_REASONING if groq else _REASONING
-    prompt.thinking = bool(pattern.match(model)) and body.get("reasoning_effort") != "none"
+
+
+def parse(body: Any, variant: str, model: str | None = None) -> fm.Prompt:
+    """Validate a request body for one variant and turn it into a neutral Prompt (`model` from the URL
+    for Azure deployments, where the body's model is ignored)."""
+    v = VARIANTS[variant]
+    if not isinstance(body, dict):
+        raise _bad("We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+                   "your HTTP library correctly. The OpenAI API expects a JSON payload.)")
+    model = model or body.get("model")
+    if not isinstance(model, str) or not model:
+        raise _bad("you must provide a model parameter", "model", "missing_required_parameter")
+    if v.name == "perplexity" and not model.startswith("sonar"):
+        raise _bad(f"Invalid model '{model}'. Permitted models can be found in the documentation at "
+                   "https://docs.perplexity.ai/guides/model-cards.", "model")
+    _check_params(body, model, v)
+    prompt = fm.Prompt(model=model)
+    _check_messages(body.get("messages"), prompt, v)
+    _check_tools(body, prompt, v)
+    _check_format(body, prompt, v)
+    prompt.thinking = bool(v.reasoning and v.reasoning.search(model)) and body.get("reasoning_effort") != "none"
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
     prompt.max_tokens = limit if isinstance(limit, int) else None
     stop = body.get("stop")
@@ -216,101 +252,35 @@ def parse(body: Any, variant: str) -> fm.Prompt:
     return prompt
 
 
-_FINISH = {"end": "stop", "tool": "tool_calls", "length": "length", "stop_sequence": "stop"}
+def _auth(req: Request, v: Variant) -> ApiError | None:
+    auth = req.headers.get("authorization", "")
+    if auth.startswith("Bearer ") and auth[7:].strip():
+        return None
+    if v.name == "azure" and req.headers.get("api-key"):
+        return None
+    return ApiError(401, v.auth_message, "auth")
 
 
-def _usage(replies: list[fm.Reply], groq: bool) -> dict[str, Any]:
-    prompt = replies[0].input_tokens
-    completion = sum(r.total_output_tokens for r in replies)
-    usage: dict[str, Any] = {
-        "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": sum(r.reasoning_tokens for r in replies),
-                                      "audio_tokens": 0, "accepted_prediction_tokens": 0,
-                                      "rejected_prediction_tokens": 0}}
-    if groq:
-        usage.update({"queue_time": 0.001, "prompt_time": 0.002, "completion_time": 0.003, "total_time": 0.006})
-    return usage
-
-
-def _tool_calls(reply: fm.Reply) -> list[dict[str, Any]]:
-    return [{"id": fm.stable_id("call_", c.seed, i), "type": "function",
-             "function": {"name": c.name, "arguments": c.arguments_json}} for i, c in enumerate(reply.tool_calls)]
-
-
-def _completion(cid: str, created: int, model: str, replies: list[fm.Reply], groq: bool) -> dict[str, Any]:
-    choices = []
-    for index, reply in enumerate(replies):
-        message: dict[str, Any] = {"role": "assistant", "content": None if reply.tool_calls else reply.text,
-                                   "refusal": None, "annotations": []}
-        if reply.tool_calls:
-            message["tool_calls"] = _tool_calls(reply)
-        if groq and reply.thinking:
-            message["reasoning"] = reply.thinking
-        choices.append({"index": index, "message": message, "logprobs": None,
-                        "finish_reason": _FINISH[reply.stop_reason]})
-    out = {"id": cid, "object": "chat.completion", "created": created, "model": model, "choices": choices,
-           "usage": _usage(replies, groq), "service_tier": "default", "system_fingerprint": "fp_emulator"}
-    if groq:
-        out["x_groq"] = {"id": cid.replace("chatcmpl-", "req_")}
-    return out
-
-
-def _stream(cid: str, created: int, model: str, replies: list[fm.Reply], body: dict[str, Any],
-            groq: bool) -> list[bytes]:
-    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-            "system_fingerprint": "fp_emulator"}
-    chunks: list[dict[str, Any]] = []
-
-    def add(index: int, delta: dict[str, Any], finish: str | None = None) -> None:
-        chunk = dict(base, choices=[{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}])
-        if include_usage:
-            chunk["usage"] = None
-        chunks.append(chunk)
-
-    for index, reply in enumerate(replies):
-        add(index, {"role": "assistant", "content": "", "refusal": None})
-        if groq and reply.thinking:
-            for piece in fm.pieces(reply.thinking):
-                add(index, {"reasoning": piece})
-        if reply.text:
-            for piece in fm.pieces(reply.text):
-                add(index, {"content": piece})
-        for k, call in enumerate(_tool_calls(reply)):
-            add(index, {"tool_calls": [{"index": k, "id": call["id"], "type": "function",
-                                        "function": {"name": call["function"]["name"], "arguments": ""}}]})
-            for piece in fm.json_pieces(call["function"]["arguments"]):
-                add(index, {"tool_calls": [{"index": k, "function": {"arguments": piece}}]})
-        add(index, {}, _FINISH[reply.stop_reason])
-    if groq:
-        chunks[-1]["x_groq"] = {"id": cid.replace("chatcmpl-", "req_"), "usage": _usage(replies, True)}
-    if include_usage:
-        chunks.append(dict(base, choices=[], usage=_usage(replies, groq)))
-    return [b"data: " + orjson.dumps(c) + b"\n\n" for c in chunks] + [b"data: [DONE]\n\n"]
+def _azure_route(req: Request, params: dict[str, Any]) -> ApiError | None:
+    """Deployment URLs need a dated `api-version`; Azure answers a missing one with a bare 404."""
+    if params.get("deployment") is None:
+        return None
+    version = req.query.get("api-version")
+    if not version or not _API_VERSION.match(version):
+        return ApiError(404, "Resource not found", "not_found")
+    return None
 
 
 def handle(req: Request, ctx: Context, params: dict[str, Any]) -> Response:
-    groq = params["variant"] == "groq"
-    auth = req.headers.get("authorization", "")
-    if not auth.startswith("Bearer ") or not auth[7:].strip():
-        return render_error(ApiError(401, "You didn't provide an API key. You need to provide your API key in an "
-                                          "Authorization header using Bearer auth (i.e. Authorization: Bearer "
-                                          "YOUR_KEY).", "auth"), params)
+    v = VARIANTS[params["variant"]]
+    err = _auth(req, v) or (_azure_route(req, params) if v.name == "azure" else None)
+    if err is not None:
+        return render_error(err, params)
+    if v.name == "azure" and params.get("fault") == "content-filter":
+        return json_response(400, azure_filters.prompt_filtered_error())
     body = parse_json_object(req.body)
     try:
-        prompt = parse(body, params["variant"])
+        prompt = parse(body, v.name, params.get("deployment"))
     except ApiError as err:
         return render_error(err, params)
-    replies = [fm.generate(prompt, i) for i in range(max(1, prompt.n))]
-    cid = fm.stable_id("chatcmpl-", req.body.decode("utf-8", "replace"), length=29)
-    created = int(time.time())
-    summary = received_header(dialect=params["variant"], model=prompt.model, stream=bool(body.get("stream")),
-                              tools=len(prompt.tools), tool_choice=prompt.tool_choice,
-                              messages=len(body.get("messages", [])))
-    if body.get("stream"):
-        err = _error_body(ApiError(500, "The server had an error while processing your request.", "server"))
-        return Response(200, [("content-type", "text/event-stream"), summary],
-                        events=_stream(cid, created, prompt.model, replies, body, groq), framing="sse",
-                        error_event=b"data: " + orjson.dumps(err) + b"\n\n")
-    return json_response(200, _completion(cid, created, prompt.model, replies, groq), [summary])
+    return openai_render.respond(req, v, prompt, body, params)

@@ -43,3 +43,34 @@ def sse_named(text: str) -> list[tuple[str, dict[str, Any]]]:
         lines = dict(line.split(": ", 1) for line in event.splitlines() if ": " in line)
         out.append((lines["event"], orjson.loads(lines["data"])))
     return out
+
+
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
+    "required": ["city", "unit"], "additionalProperties": False}}}
+
+
+def user(text: str) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": text}]
+
+
+def chunk_payloads(text: str) -> list[dict[str, Any]]:
+    """Parsed `data:` chunks of an OpenAI-style stream, which must end with `data: [DONE]`."""
+    data = sse_data(text)
+    assert data[-1] == "[DONE]"
+    return [orjson.loads(d) for d in data[:-1]]
+
+
+def stream_text(chunks: list[dict[str, Any]], field: str = "content") -> str:
+    return "".join(c["choices"][0]["delta"].get(field) or "" for c in chunks
+                   if c.get("choices") and "delta" in c["choices"][0])
+
+
+def stream_args(chunks: list[dict[str, Any]]) -> str:
+    return "".join(tc["function"].get("arguments") or "" for c in chunks if c.get("choices")
+                   for tc in c["choices"][0].get("delta", {}).get("tool_calls") or [])
+
+
+def finish_reasons(chunks: list[dict[str, Any]]) -> list[Any]:
+    return [c["choices"][0]["finish_reason"] for c in chunks if c.get("choices")
+            and c["choices"][0].get("finish_reason") is not None]

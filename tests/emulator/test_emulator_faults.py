@@ -111,3 +111,47 @@ def test_hang_and_latency(base_url: str) -> None:
 def test_unknown_route(client: httpx.Client) -> None:
     assert client.post("/nope").status_code == 404
     assert client.get("/health").json() == {"ok": True}
+
+
+COHERE = ("/cohere/v2/chat", {"Authorization": "Bearer k"},
+          {"model": "command-a-03-2025", "messages": [{"role": "user", "content": "a b c d e f g h"}]})
+AZURE = ("/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21", {"api-key": "k"},
+         {"messages": [{"role": "user", "content": "a b c d e f g h"}]})
+XAI = ("/xai/v1/chat/completions", {"Authorization": "Bearer k"},
+       {"model": "grok-3", "messages": [{"role": "user", "content": "a b c d e f g h"}]})
+VERTEX_CLAUDE = ("/vertex/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4-5:rawPredict",
+                 {"Authorization": "Bearer t"}, {"anthropic_version": "vertex-2023-10-16", "max_tokens": 50,
+                                                 "messages": [{"role": "user", "content": "a b c d"}]})
+NEW = [COHERE, AZURE, XAI, VERTEX_CLAUDE]
+NEW_IDS = ["cohere", "azure", "xai", "vertex-claude"]
+
+
+@pytest.mark.parametrize("dialect", NEW, ids=NEW_IDS)
+def test_new_dialects_status_faults(client: httpx.Client, dialect: tuple) -> None:
+    url, headers, body = dialect
+    r = client.post(url, headers={**headers, "x-emulator-fault": "429"}, json=body)
+    assert r.status_code == 429 and r.headers["retry-after"] == "1" and r.json()
+    r = client.post(url, headers={**headers, "x-emulator-fault": "500"}, json=body)
+    assert r.status_code == 500 and r.json()
+
+
+@pytest.mark.parametrize("dialect", NEW, ids=NEW_IDS)
+def test_new_dialects_cut_and_badjson(client: httpx.Client, dialect: tuple) -> None:
+    url, headers, body = dialect
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.post(url, headers={**headers, "x-emulator-fault": "cut"}, json={**body, "stream": True})
+    r = client.post(url, headers={**headers, "x-emulator-fault": "badjson"}, json={**body, "stream": True})
+    bad = 0
+    for data in sse_data(r.text):
+        try:
+            orjson.loads(data)
+        except orjson.JSONDecodeError:
+            bad += data != "[DONE]"
+    assert r.status_code == 200 and bad == 1
+
+
+def test_fault_times_with_cohere(client: httpx.Client) -> None:
+    url, headers, body = COHERE
+    h = {**headers, "x-emulator-fault": "498", "x-emulator-fault-key": "co-498", "x-emulator-fault-times": "1"}
+    assert client.post(url, headers=h, json=body).status_code == 498
+    assert client.post(url, headers=h, json=body).status_code == 200

@@ -14,6 +14,10 @@ location; their values are then shape-checked by hand (the SDK has no type for t
   thinking_blocks        choices[].message / choices[].delta          (list of blocks)
   extra_content          choices[].message.tool_calls[] / delta.tool_calls[]  (object)
   provider_finish_reason choices[]                                    (str | null)
+  prompt_filter_results  <root> (Azure OpenAI content filter)         (list of objects)
+  content_filter_results choices[] (Azure OpenAI content filter)      (object)
+  provider_fields        <root> (raw provider extras kept whole, e.g.  (object)
+                         Cohere / Perplexity citations)
   ====================== =============================================================
 
 Any other key may be allowed with an explicit location prefix: ``"completion.x"``,
@@ -48,6 +52,9 @@ EXTENSION_LOCATION = {
     "thinking_blocks": "message",
     "extra_content": "tool_call",
     "provider_finish_reason": "choice",
+    "prompt_filter_results": "completion",
+    "content_filter_results": "choice",
+    "provider_fields": "completion",
 }
 DOCUMENTED_EXTENSIONS: frozenset[str] = frozenset(EXTENSION_LOCATION)
 
@@ -91,6 +98,15 @@ def _check_extension(key: str, value: Any, where: str) -> None:
     elif key == "provider_finish_reason":
         if value is not None and not isinstance(value, str):
             raise OracleError(f"{where}.provider_finish_reason: expected str|null, got {type(value).__name__}")
+    elif key == "prompt_filter_results":
+        if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+            raise OracleError(f"{where}.prompt_filter_results: expected a list of objects, got {value!r}")
+    elif key == "content_filter_results":
+        if not isinstance(value, dict):
+            raise OracleError(f"{where}.content_filter_results: expected object, got {type(value).__name__}")
+    elif key == "provider_fields":
+        if not isinstance(value, dict) or not value:
+            raise OracleError(f"{where}.provider_fields: expected a non-empty object, got {value!r}")
 
 
 def _strip(obj: Any, allowed: set[str], where: str) -> None:
