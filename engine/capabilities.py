@@ -253,8 +253,12 @@ class Matrix:
 
 
 def _out_of_range(cell: Cell, value: Any) -> str | None:
-    if cell.values is not None and isinstance(value, (str, int, float)) and value not in cell.values:
-        return f"must be one of {list(cell.values)}"
+    if cell.values is not None:
+        # A mapping value is known by its `type` (tool_choice {type: function, ...} -> function).
+        key = value.get("type") if isinstance(value, dict) else value
+        if isinstance(key, (str, int, float)) and key not in cell.values:
+            shown = f"{value!r}" if not isinstance(value, dict) else f"a {key!r} object"
+            return f"must be one of {list(cell.values)}, not {shown}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if cell.min is not None and value < cell.min:
             return f"must be >= {cell.min}"

@@ -30,6 +30,7 @@ from typing import Any, Callable
 from .errors import SpecError, TransformError
 from .expr import Env, ExprError, compile_expr, truthy
 
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
 Node = Callable[[Any, Env], Any]
@@ -152,7 +153,18 @@ class Compiler:
 
     def _source(self, node: dict, where: str) -> Node | None:
         if "from" in node:
-            get = self.expr(node["from"], f"{where}.from")
+            text = node["from"]
+            if isinstance(text, str) and _FIELD.match(text):  # the commonest form: one key of the current value
+                key = text
+
+                def take_key(cur: Any, env: Env) -> Any:
+                    if cur.__class__ is dict:
+                        value = cur.get(key)
+                        if value is not None:
+                            return value
+                    return MISSING
+                return take_key
+            get = self.expr(text, f"{where}.from")
 
             def take(cur: Any, env: Env) -> Any:
                 value = get(cur, env)
@@ -238,16 +250,32 @@ class Compiler:
         if fn is None:
             raise self.error(where, f"unknown function {name!r}; known: {sorted(self.functions)}")
         args = node.get("args")
+        # Functions see None for absent arguments and return None for "nothing".
         if args is None:
-            return lambda value, cur, env: MISSING if value is MISSING else _guard(fn, (value,), {})
+            def one(value: Any, cur: Any, env: Env) -> Any:
+                if value is MISSING:
+                    return MISSING
+                result = fn(value)
+                return MISSING if result is None else result
+            return one
         if isinstance(args, list):
             parts = tuple(self.compile(a, f"{where}.args[{i}]") for i, a in enumerate(args))
-            return lambda value, cur, env: _guard(
-                fn, tuple(p(value, env) for p in parts), {})
+
+            def positional(value: Any, cur: Any, env: Env) -> Any:
+                result = fn(*[None if v is MISSING else v for v in [p(value, env) for p in parts]])
+                return MISSING if result is None else result
+            return positional
         if isinstance(args, dict):
             named = tuple((k, self.compile(a, f"{where}.args.{k}")) for k, a in args.items())
-            return lambda value, cur, env: _guard(
-                fn, (), {k: p(value, env) for k, p in named})
+
+            def keywords(value: Any, cur: Any, env: Env) -> Any:
+                kwargs = {}
+                for k, p in named:
+                    v = p(value, env)
+                    kwargs[k] = None if v is MISSING else v
+                result = fn(**kwargs)
+                return MISSING if result is None else result
+            return keywords
         raise self.error(where, "`args` must be a list or a mapping")
 
     def _finish(self, node: dict, where: str) -> Callable | None:
@@ -278,19 +306,15 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, str) else None
 
 
-def _guard(fn: Callable, args: tuple, kwargs: dict) -> Any:
-    """Named functions see None for absent arguments and return MISSING for 'nothing'."""
-    args = tuple(None if a is MISSING else a for a in args)
-    kwargs = {k: (None if v is MISSING else v) for k, v in kwargs.items()}
-    result = fn(*args, **kwargs)
-    return MISSING if result is None else result
-
-
 def _chain(source: Node | None, shape: Callable | None, finish: Callable | None) -> Node:
     if source is not None and shape is None and finish is None:
         return source
     if source is None and shape is not None and finish is None:
         return lambda cur, env: shape(cur, cur, env)
+    if source is not None and shape is not None and finish is None:
+        return lambda cur, env: shape(source(cur, env), cur, env)
+    if source is not None and shape is None:
+        return lambda cur, env: finish(source(cur, env))
 
     def run(cur: Any, env: Env) -> Any:
         value = source(cur, env) if source is not None else cur

@@ -153,13 +153,14 @@ def test_cohere_message_end_error_ends_the_stream_with_an_error() -> None:
     assert "internal model error" in caught.value.message and caught.value.type == "server_error"
 
 
-def test_cohere_named_tool_choice_is_never_widened() -> None:
+def test_cohere_named_tool_choice_is_refused_not_widened() -> None:
     tool = lambda name: {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}  # noqa: E731
     body = {"model": "command-a-03-2025", "messages": [{"role": "user", "content": "hi"}],
             "tools": [tool("a"), tool("b"), tool("c")],
             "tool_choice": {"type": "function", "function": {"name": "b"}}}
-    got = SB.translate_request("cohere", body).json
-    assert got["tool_choice"] == "REQUIRED" and [t["function"]["name"] for t in got["tools"]] == ["b"]
+    with pytest.raises(engine.UnsupportedFeature) as caught:
+        SB.translate_request("cohere", body)
+    assert caught.value.to_openai()["error"]["param"] == "tool_choice"
 
 
 # -- AI21 -----------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def test_output_passes_strict_openai_types(spec: str, ex: dict) -> None:
 @pytest.mark.parametrize("spec,ex", list(_examples(lambda ex: "chunks" in ex)))
 def test_chunks_pass_strict_openai_types(spec: str, ex: dict) -> None:
     for chunk in ex["chunks"]:
-        check_chunk(chunk, extra_ok=EXT)
+        check_chunk(chunk, extra_ok=EXT | {"annotations"})
     finishes = [c for c in ex["chunks"] for ch in c["choices"] if ch.get("finish_reason")]
     assert len(finishes) == 1, "exactly one finish chunk"
     assert ex["chunks"][0]["choices"][0]["delta"].get("role") == "assistant", "role chunk first"

@@ -57,6 +57,7 @@ def config_path(emulator_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     accounts["gemini-hang"] = _fault(main["gemini-main"], "hang")
     accounts["groq-only-llama"] = {**main["groq-main"], "models": ["llama-3.3-70b-versatile"]}
     accounts["anthropic-drop"] = {**main["anthropic-main"], "policy": "drop"}
+    accounts["anthropic-slow"] = {**main["anthropic-main"], "headers": {"x-emulator-token-delay-ms": "100"}}
     accounts["cohere-main"] = {"provider": "cohere", "base_url": emulator_url, "key": "x-unused-key"}
     accounts["nowhere"] = {"provider": "openai", "base_url": "http://127.0.0.1:9", "key": "x-unused-key"}
     config = {"accounts": accounts, "limits": {"max_body_bytes": 256 * 1024},

@@ -46,7 +46,7 @@ __all__ = [
 # makes pydantic-core 2.50 panic (PanicException, a BaseException).
 _CREATE = TypeAdapter(CompletionCreateParams)
 
-LOCATIONS = ("completion", "choice", "message", "tool_call")
+LOCATIONS = ("completion", "choice", "message", "tool_call", "delta")
 EXTENSION_LOCATION = {
     "reasoning_content": "message",
     "thinking_blocks": "message",
@@ -55,6 +55,7 @@ EXTENSION_LOCATION = {
     "prompt_filter_results": "completion",
     "content_filter_results": "choice",
     "provider_fields": "completion",
+    "annotations": "delta",   # streamed citations (message.annotations is standard; delta has no such field)
 }
 DOCUMENTED_EXTENSIONS: frozenset[str] = frozenset(EXTENSION_LOCATION)
 
@@ -104,6 +105,11 @@ def _check_extension(key: str, value: Any, where: str) -> None:
     elif key == "content_filter_results":
         if not isinstance(value, dict):
             raise OracleError(f"{where}.content_filter_results: expected object, got {type(value).__name__}")
+    elif key == "annotations":
+        if not isinstance(value, list) or not all(
+                isinstance(a, dict) and a.get("type") == "url_citation" and isinstance(a.get("url_citation"), dict)
+                for a in value):
+            raise OracleError(f"{where}.annotations: expected url_citation entries, got {value!r}")
     elif key == "provider_fields":
         if not isinstance(value, dict) or not value:
             raise OracleError(f"{where}.provider_fields: expected a non-empty object, got {value!r}")
@@ -125,6 +131,8 @@ def _strip_extensions(d: dict, extra_ok: Iterable[str], inner: str) -> dict:
         _strip(ch, locs["choice"], f"choices.{i}")
         msg = ch.get(inner) if isinstance(ch, dict) else None
         _strip(msg, locs["message"], f"choices.{i}.{inner}")
+        if inner == "delta":
+            _strip(msg, locs["delta"], f"choices.{i}.delta")
         tcs = msg.get("tool_calls") if isinstance(msg, dict) else None
         for j, tc in enumerate(tcs if isinstance(tcs, list) else []):
             _strip(tc, locs["tool_call"], f"choices.{i}.{inner}.tool_calls.{j}")

@@ -16,6 +16,7 @@ from engine.gateway.app import Gateway
 from engine.gateway.config import load_config
 
 KEY = "sk-test-gateway-key-0001"
+running_gateways: dict[str, Any] = {}   # base URL -> app, for tests that inspect gateway state
 
 
 @contextlib.contextmanager
@@ -30,9 +31,12 @@ def run_app(app: Any) -> Iterator[str]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("server failed to start")
         time.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    running_gateways[url] = app
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
+        running_gateways.pop(url, None)
         server.should_exit = True
         thread.join(timeout=5)
 

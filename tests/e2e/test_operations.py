@@ -1,0 +1,143 @@
+"""Operations and hostile input through the real gateway: metrics, readiness, the OpenAPI
+document and a fuzzer driven by it, client disconnects, and secrets kept out of logs."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.servers import KEY
+
+HI = [{"role": "user", "content": "Hi"}]
+AUTH = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}
+
+
+def test_metrics_count_requests_tokens_and_errors(client, gateway_url: str) -> None:
+    client.chat.completions.create(model="anthropic-main/claude-haiku-4-5", messages=HI)
+    httpx.post(gateway_url + "/v1/chat/completions", headers=AUTH,
+               content=json.dumps({"model": "anthropic-main/claude-haiku-4-5", "messages": HI, "logit_bias": {"1": 1}}))
+    text = httpx.get(gateway_url + "/metrics").text
+    labels = 'account="anthropic-main",model="claude-haiku-4-5",provider="anthropic"'
+    assert f'switchboard_requests_total{{{labels},status="200",stream="false"}}' in text
+    assert f'switchboard_tokens_total{{{labels},direction="completion"}}' in text
+    assert 'code="unsupported_parameter"' in text and "switchboard_upstream_seconds_bucket" in text
+    assert KEY not in text
+
+
+def test_ready_and_openapi(gateway_url: str) -> None:
+    assert httpx.get(gateway_url + "/ready").status_code == 200
+    doc = httpx.get(gateway_url + "/openapi.json").json()
+    assert "/v1/chat/completions" in doc["paths"] and doc["openapi"].startswith("3.")
+
+
+# -- fuzzing from the OpenAPI document: wrong types at every field, junk bodies ----------------
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                           | st.text(max_size=10),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                       max_size=3),
+                           max_leaves=8)
+
+
+@st.composite
+def mutated_requests(draw: st.DrawFn) -> dict:
+    from engine.gateway.openapi import OPENAPI
+    schema = OPENAPI["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body: dict = {"model": draw(st.sampled_from(["openai-main/gpt-4o-mini", "anthropic-main/claude-sonnet-4-5",
+                                                 "gemini-main/gemini-2.5-flash", "groq-main/llama-3.3-70b-versatile",
+                                                 "bedrock-main/amazon.nova-pro-v1:0"])),
+                  "messages": [{"role": "user", "content": "hi"}]}
+    for key in draw(st.lists(st.sampled_from(sorted(schema["properties"])), max_size=4, unique=True)):
+        body[key] = draw(json_values)
+    if draw(st.booleans()):
+        body["messages"] = draw(st.lists(st.dictionaries(st.sampled_from(
+            ["role", "content", "tool_calls", "tool_call_id", "name"]), json_values, max_size=3), max_size=3))
+    return body
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(body=mutated_requests())
+def test_fuzzed_bodies_never_get_a_5xx(gateway_url: str, body: dict) -> None:
+    body.pop("stream", None)  # streams answer 200 then speak SSE; covered elsewhere
+    r = httpx.post(gateway_url + "/v1/chat/completions", headers=AUTH, content=json.dumps(body), timeout=20)
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        err = r.json()["error"]
+        assert err["message"] and err["type"] and "Traceback" not in err["message"]
+
+
+@pytest.mark.parametrize("raw,code", [
+    (b'{"model": "openai-main/gpt-4o", "messages": [{"role": "user", "content": "\xff\xfe"}]}', "invalid_json"),
+    (b"[" * 5000 + b"]" * 5000, "invalid_json"),
+    (json.dumps({"model": "openai-main/gpt-4o", "messages": HI,
+                 "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {}}},
+                 "tools": [{"type": "function", "function": {"name": "f", "parameters": {
+                     "type": "object", "properties": {"x": {"a": None}}}}}]}).encode(), None),
+])
+def test_hostile_bodies_get_clean_answers(gateway_url: str, raw: bytes, code: str | None) -> None:
+    r = httpx.post(gateway_url + "/v1/chat/completions", headers=AUTH, content=raw)
+    assert r.status_code < 500
+    if code:
+        assert r.json()["error"]["code"] == code
+
+
+def test_duplicate_keys_take_the_last_value(gateway_url: str) -> None:
+    raw = b'{"model": "nobody/x", "model": "openai-main/gpt-4o", "messages": [{"role": "user", "content": "hi"}]}'
+    assert httpx.post(gateway_url + "/v1/chat/completions", headers=AUTH, content=raw).status_code == 200
+
+
+def test_deeply_nested_tool_schema_is_a_4xx_not_a_crash(gateway_url: str) -> None:
+    schema: dict = {"type": "string"}
+    for _ in range(900):
+        schema = {"type": "object", "properties": {"x": schema}}
+    body = {"model": "gemini-main/gemini-2.5-flash", "messages": HI,
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": schema}}]}
+    r = httpx.post(gateway_url + "/v1/chat/completions", headers=AUTH, content=json.dumps(body))
+    assert r.status_code < 500
+
+
+def test_client_disconnect_mid_stream_cancels_the_upstream(gateway_url: str, emulator_url: str) -> None:
+    from tests.support.servers import running_gateways
+    gateway = running_gateways[gateway_url]
+    fds_before = len(os.listdir("/proc/self/fd"))
+
+    async def go() -> None:
+        async with httpx.AsyncClient(timeout=10) as c:
+            for _ in range(5):
+                body = {"model": "anthropic-slow/claude-sonnet-4-5", "stream": True,
+                        "messages": [{"role": "user", "content": "a long story " * 20}]}
+                async with c.stream("POST", gateway_url + "/v1/chat/completions", headers=AUTH,
+                                    content=json.dumps(body)) as r:
+                    async for _ in r.aiter_bytes():
+                        break  # read one piece, then hang up
+        for _ in range(50):
+            if not gateway.streams:
+                break
+            await asyncio.sleep(0.05)
+    asyncio.run(go())
+    assert not gateway.streams, "every upstream stream was cancelled"
+    pool = gateway.upstream.client._transport._pool
+    assert all(not conn.is_closed() and conn.is_idle() or conn.is_closed() for conn in pool.connections)
+    assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
+
+
+def test_provider_keys_never_reach_responses_or_logs(client, gateway_url: str, caplog) -> None:
+    from emulator.gateway import FAKE_KEY
+    caplog.set_level(logging.DEBUG)
+    seen = []
+    for model in ["openai-main/gpt-4o", "nowhere/gpt-4o", "openai-badjson/gpt-4o", "anthropic-limited/claude-sonnet-4-5"]:
+        r = httpx.post(gateway_url + "/v1/chat/completions", headers=AUTH,
+                       content=json.dumps({"model": model, "messages": HI}))
+        seen.append(r.text + json.dumps(dict(r.headers)))
+    seen.append(httpx.get(gateway_url + "/v1/models", headers=AUTH).text)
+    seen.append(httpx.get(gateway_url + "/metrics").text)
+    seen += [record.getMessage() for record in caplog.records]
+    for secret in (FAKE_KEY, KEY, os.environ.get("SWITCHBOARD_EMULATOR_AWS_SECRET", "emulator-secret-key")):
+        assert not any(secret in text for text in seen), secret
+    assert any('"request_id"' in m for m in seen), "access log lines were captured"
