@@ -44,6 +44,8 @@ def account_overrides(base_url: str) -> dict[str, dict]:
             entry["aws"] = {"access_key_id_env": "SWITCHBOARD_EMULATOR_AWS_KEY_ID",
                             "secret_access_key_env": "SWITCHBOARD_EMULATOR_AWS_SECRET"}
         if provider in OPTIONS:
-            entry["options"] = dict(OPTIONS[provider])  # vertex: `key` doubles as the fake OAuth bearer token
+            entry["options"] = dict(OPTIONS[provider])
+        if provider == "vertex":
+            entry["auth"] = {"kind": "bearer"}  # the emulator takes the fake key as its OAuth token
         out[f"{provider}-main"] = entry
     return out

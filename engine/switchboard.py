@@ -138,8 +138,8 @@ class Switchboard:
         return StreamTranslator(dialect, env, include, env["now"])
 
     def translate_error(self, provider: str, status: int, body: Any,
-                        request: dict | None = None) -> UpstreamError:
-        env = self._response_env(provider, request, None, None)
+                        request: dict | None = None, model: str | None = None) -> UpstreamError:
+        env = self._response_env(provider, request, model, None)
         try:
             data = _json(body)
         except UpstreamError:

@@ -168,7 +168,7 @@ class Gateway:
     def _signer(self, account: Account) -> Signer:
         signer = self._signers.get(account.name)
         if signer is None:
-            signer = make_signer(self.sb.providers[account.provider]["auth"], account)
+            signer = make_signer(account.auth or self.sb.providers[account.provider]["auth"], account)
             self._signers[account.name] = signer
         return signer
 
@@ -201,7 +201,7 @@ class Gateway:
         response = attempted.response
         try:
             if response.status_code >= 400:
-                raise await self._upstream_error(account, response, body)
+                raise await self._upstream_error(account, response, body, model)
             if req.stream:
                 return await self._stream(account, body, model, req, response, receive, send, out, info)
             data = await _read_all(response)
@@ -212,12 +212,12 @@ class Gateway:
         await send_json(send, 200, completion, out)
         return 200
 
-    async def _upstream_error(self, account: Account, response: Any, body: dict) -> UpstreamError:
+    async def _upstream_error(self, account: Account, response: Any, body: dict, model: str) -> UpstreamError:
         try:
             raw = await _read_all(response)
         except UpstreamError as exc:
             return exc
-        err = self.sb.translate_error(account.provider, response.status_code, raw, body)
+        err = self.sb.translate_error(account.provider, response.status_code, raw, body, model=model)
         err.retry_after = retry_after_seconds(response.headers)
         return err
 

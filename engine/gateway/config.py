@@ -38,6 +38,7 @@ class Account:
     models: list[str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     aws: dict[str, str] = field(default_factory=dict)
+    auth: dict[str, Any] | None = None
 
     def __repr__(self) -> str:  # never print the key
         return f"Account({self.name!r}, provider={self.provider!r})"
@@ -83,7 +84,8 @@ def _accounts(raw: dict, providers: dict, label: str) -> dict[str, Account]:
                       where, label)
         headers = {k: _no_crlf(v, f"{where}.headers.{k}", label) for k, v in acct.get("headers", {}).items()}
         out[name] = Account(name, acct["provider"], key, acct.get("base_url"), dict(acct.get("options", {})),
-                            acct.get("policy", "refuse"), acct.get("models"), headers, dict(acct.get("aws", {})))
+                            acct.get("policy", "refuse"), acct.get("models"), headers, dict(acct.get("aws", {})),
+                            acct.get("auth"))
     return out
 
 

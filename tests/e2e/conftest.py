@@ -12,20 +12,52 @@ from emulator import serve_in_thread
 from emulator.gateway import account_overrides
 from tests.support.servers import KEY, gateway_app, run_app
 
+# One target per provider family: (provider, model). Vertex serves two families.
 PROVIDERS = {
     "openai": "openai-main/gpt-4o-mini",
-    "groq": "groq-main/llama-3.3-70b-versatile",
+    "azure-openai": "azure-openai-main/gpt-4o",
     "anthropic": "anthropic-main/claude-sonnet-4-5",
-    "gemini": "gemini-main/gemini-2.5-flash",
     "bedrock": "bedrock-main/anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "vertex-claude": "vertex-main/claude-sonnet-4-5@20250929",
+    "vertex-gemini": "vertex-main/gemini-2.5-flash",
+    "cohere": "cohere-main/command-a-03-2025",
+    "gemini": "gemini-main/gemini-2.5-flash",
+    "groq": "groq-main/llama-3.3-70b-versatile",
+    "ai21": "ai21-main/jamba-large",
+    "cerebras": "cerebras-main/llama-3.3-70b",
+    "sambanova": "sambanova-main/Meta-Llama-3.3-70B-Instruct",
+    "perplexity-ai": "perplexity-ai-main/sonar",
+    "together-ai": "together-ai-main/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "xai": "xai-main/grok-4",
+    "deepinfra": "deepinfra-main/meta-llama/Llama-3.3-70B-Instruct-Turbo",
 }
+# A model that reasons, where the provider has one (the matrix decides; ai21 has none).
 REASONING = {
     "openai": "openai-main/o4-mini",
-    "groq": "groq-main/openai/gpt-oss-120b",
+    "azure-openai": "azure-openai-main/o4-mini",
     "anthropic": "anthropic-main/claude-sonnet-4-5",
-    "gemini": "gemini-main/gemini-2.5-flash",
     "bedrock": "bedrock-main/anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "vertex-claude": "vertex-main/claude-sonnet-4-5@20250929",
+    "vertex-gemini": "vertex-main/gemini-2.5-flash",
+    "cohere": "cohere-main/command-a-reasoning-08-2025",
+    "gemini": "gemini-main/gemini-2.5-flash",
+    "groq": "groq-main/openai/gpt-oss-120b",
+    "ai21": "ai21-main/jamba-large",
+    "cerebras": "cerebras-main/gpt-oss-120b",
+    "sambanova": "sambanova-main/gpt-oss-120b",
+    "perplexity-ai": "perplexity-ai-main/sonar-deep-research",
+    "together-ai": "together-ai-main/openai/gpt-oss-120b",
+    "xai": "xai-main/grok-3-mini",
+    "deepinfra": "deepinfra-main/openai/gpt-oss-120b",
 }
+
+
+def supports(model: str, feature: str) -> bool:
+    """What the matrix says for this account/model (the tests follow it both ways)."""
+    import engine
+    account, _, model_id = model.partition("/")
+    provider = account.rsplit("-main", 1)[0]
+    return engine.load().matrix.resolve(provider, model_id).features[feature].state == "supported"
 
 
 def _fault(account: dict, fault: str, key: str | None = None, times: int | None = None) -> dict:
@@ -58,7 +90,6 @@ def config_path(emulator_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     accounts["groq-only-llama"] = {**main["groq-main"], "models": ["llama-3.3-70b-versatile"]}
     accounts["anthropic-drop"] = {**main["anthropic-main"], "policy": "drop"}
     accounts["anthropic-slow"] = {**main["anthropic-main"], "headers": {"x-emulator-token-delay-ms": "100"}}
-    accounts["cohere-main"] = {"provider": "cohere", "base_url": emulator_url, "key": "x-unused-key"}
     accounts["nowhere"] = {"provider": "openai", "base_url": "http://127.0.0.1:9", "key": "x-unused-key"}
     config = {"accounts": accounts, "limits": {"max_body_bytes": 256 * 1024},
               "upstream": {"read_timeout": 3, "retries": 2, "backoff_base": 0.01, "backoff_max": 0.05,

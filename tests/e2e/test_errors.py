@@ -41,8 +41,6 @@ def _error(r: httpx.Response) -> dict:
      "messages[].content[].input_audio"),
     (b'{"model": "groq-only-llama/other-model", "messages": [{"role": "user", "content": "x"}]}', 404,
      "model_not_found", "model"),
-    (b'{"model": "cohere-main/command-a", "messages": [{"role": "user", "content": "x"}]}', 400,
-     "provider_not_implemented", "model"),
 ])
 def test_bad_requests_get_clear_4xx(gateway_url: str, body: bytes, status: int, code: str, param: str) -> None:
     r = _post(gateway_url, body)
@@ -97,7 +95,7 @@ def test_official_client_with_a_wrong_key_gets_authentication_error(gateway_url:
 def test_models_and_health(client, gateway_url: str) -> None:
     ids = {m.id for m in client.models.list()}
     assert "anthropic-main/claude-sonnet-4-5" in ids and "groq-only-llama/llama-3.3-70b-versatile" in ids
-    assert not any(i.startswith("cohere-main/") for i in ids), "providers without a spec are not listed"
+    assert len({i.split("/")[0] for i in ids}) >= 15, "every provider's main account lists its models"
     assert httpx.get(gateway_url + "/health").json() == {"status": "ok"}
 
 
