@@ -7,7 +7,10 @@ import re
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote
 
+import orjson
+
 from emulator import faults
+from emulator.media import received_media
 from emulator.asgi import Context, Request, Response, json_response
 from emulator.dialects import anthropic, bedrock, cohere, gemini, openai, vertex
 
@@ -95,12 +98,15 @@ class EmulatorApp:
             return json_response(200, {"ok": True}), None
         if req.raw_path == "/emulator/seen":
             return json_response(200, {"seen": self.ctx.seen}), None
+        if req.raw_path == "/emulator/media":
+            return json_response(200, {"requests": list(self.ctx.media_log)}), None
         found = route(req)
         if found is None:
             return json_response(404, {"error": {"message": f"no emulator route for {req.raw_path}"}}), None
         if req.method != "POST":
             return json_response(405, {"error": {"message": "method not allowed"}}), None
         dialect, params = found
+        self._log_media(req)
         fault = self._fault(req)
         err = faults.status_fault(fault)
         if err is not None:
@@ -112,6 +118,16 @@ class EmulatorApp:
         if resp.status >= 400:
             return resp, None
         return resp, fault
+
+    def _log_media(self, req: Request) -> None:
+        """Keep what media each request carried (type, size, digest), for /emulator/media."""
+        try:
+            body = orjson.loads(req.body) if req.body else None
+        except orjson.JSONDecodeError:
+            return
+        media = received_media(body)
+        if media:
+            self.ctx.media_log.append({"path": req.raw_path, "media": media})
 
     def _fault(self, req: Request) -> str | None:
         """`x-emulator-fault`, limited to the first N requests of a `x-emulator-fault-key` when

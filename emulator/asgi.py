@@ -1,6 +1,8 @@
 """Minimal ASGI request/response types (no framework) shared by the router and the dialects."""
 from __future__ import annotations
 
+import collections
+
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -55,6 +57,7 @@ class Context:
     latency_ms: int = 0
     token_delay_ms: int = 0
     seen: dict = field(default_factory=dict)   # x-emulator-fault-key -> requests seen
+    media_log: Any = field(default_factory=lambda: collections.deque(maxlen=64))  # /emulator/media
 
 
 def parse_json_object(body: bytes) -> Any:

@@ -59,6 +59,7 @@ class Dialect:
         errors = spec.get("errors") or {}
         self.error_body = self.c.compile(errors["body"], "errors.body") if "body" in errors else None
         self.error_status = {str(k): v for k, v in (errors.get("status") or {}).items()}
+        self.media_inline: tuple[str, ...] = tuple((spec.get("media") or {}).get("inline", ()))
 
     # -- compile helpers ---------------------------------------------------------------
     def _string(self, node: Any, where: str) -> Node:

@@ -9,9 +9,9 @@ A node in a spec is one of:
 
 A form is a small pipeline, always in this order:
   when/else   gate: if `when` is false (or `unless` is true), the node is `else` (or nothing)
-  source      `from: expr` | `const: v` | `template: "jinja"` | the current value
+  source      `from: expr` (or `from: <node>`) | `const: v` | `template: "jinja"` | the current value
   shape       one of `each` (+`as`, `at`, `where`) | `object` | `apply` | `switch`+`cases` | `call`+`args`
-  map         value table (requires `default`)
+  map         value table (requires `default`, or `required: true` to refuse other values)
   default     used when the result is nothing
   required    nothing here is an error naming the data path
 
@@ -146,12 +146,15 @@ class Compiler:
         for word, partner in needs.items():
             if word in node and partner not in node:
                 raise self.error(where, f"`{word}` needs `{partner}`")
-        if "map" in node and "default" not in node:
-            raise self.error(where, "`map` needs a `default` (every enum mapping is total)")
+        if "map" in node and "default" not in node and not node.get("required"):
+            raise self.error(where, "`map` needs a `default`, or `required: true` to refuse other values "
+                                    "(every enum mapping is total)")
         if "switch" in node and "cases" not in node:
             raise self.error(where, "`switch` needs `cases`")
 
     def _source(self, node: dict, where: str) -> Node | None:
+        if "from" in node and isinstance(node["from"], (dict, list)):
+            return self.compile(node["from"], f"{where}.from")   # a node as the source
         if "from" in node:
             text = node["from"]
             if isinstance(text, str) and _FIELD.match(text):  # the commonest form: one key of the current value
@@ -201,6 +204,7 @@ class Compiler:
         name, at = node.get("as"), node.get("at")
         keep = self.expr(node["where"], f"{where}.where") if "where" in node else None
         label = node.get("from", "@")
+        label = label if isinstance(label, str) else "@"
         source = label if not _PLAIN_PATH.match(label) else "@"  # plain paths: see _located
 
         def run(value: Any, cur: Any, env: Env) -> Any:
@@ -284,14 +288,18 @@ class Compiler:
         required = node.get("required", False)
         if table is None and default is MISSING and not required:
             return None
-        label = node.get("from", where)
+        source = node.get("from")
+        label = (source,) if isinstance(source, str) and _PLAIN_PATH.match(source) else ()
 
         def run(value: Any) -> Any:
             if table is not None and value is not MISSING:
-                value = table.get(_key(value), default)
+                key = _key(value)
+                if key not in table and default is MISSING:
+                    raise TransformError(f"{value!r} is not one of {sorted(table)}", label)
+                value = table.get(key, default)
             if value is MISSING:
                 if required:
-                    raise TransformError("required value is missing", (label,))
+                    raise TransformError("required value is missing", label)
                 return default
             return value
         return run

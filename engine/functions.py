@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
@@ -278,3 +279,34 @@ def strip_think(text: Any) -> str | None:
     if not isinstance(text, str):
         return text
     return _split_think(text)[1]
+
+
+@lru_cache(maxsize=256)
+def _pattern(pattern: str) -> "re.Pattern[str]":
+    return re.compile(pattern)
+
+
+@function
+def sub(text: Any, pattern: str, replacement: str = "") -> str | None:
+    """Regular-expression substitution (Python `re` syntax): `sub(name, "[^A-Za-z0-9 -]+", " ")`."""
+    if not isinstance(text, str):
+        return None
+    return _pattern(pattern).sub(replacement, text)
+
+
+@function
+def unique(items: Any) -> list | None:
+    """The distinct items of a list, first occurrence first (None items dropped)."""
+    if not isinstance(items, list):
+        return None
+    seen: list = []
+    for item in items:
+        if item is not None and item not in seen:
+            seen.append(item)
+    return seen or None
+
+
+@function
+def truncate(text: Any, length: int) -> str | None:
+    """At most `length` characters."""
+    return text[:length] if isinstance(text, str) else None

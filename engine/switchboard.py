@@ -146,6 +146,12 @@ class Switchboard:
             data = None
         return self.dialect(provider, env["model"]).error(status, data, env)
 
+    def media_to_fetch(self, provider: str, body: dict, *, model: str | None = None) -> list:
+        """The media URLs this target needs as bytes (engine.media.MediaRef list); the caller
+        fetches them and passes the request through `engine.media.inlined` before translating."""
+        from .media import to_fetch
+        return to_fetch(body, self.dialect(provider, model or body["model"]).media_inline)
+
     def capabilities(self) -> dict:
         """The matrix as data (what `switchboard table --format json` prints)."""
         from .table import matrix_data

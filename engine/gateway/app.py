@@ -21,7 +21,9 @@ import orjson
 from ..errors import NotFound, RequestError, StreamError, SwitchboardError, UpstreamError
 from ..switchboard import HttpRequest, Switchboard
 from .asgi import BodyTooLarge, ClientGone, Receive, Send, error_payload, header_list, read_body, send_error, send_json
+from ..media import inlined
 from .config import Account, GatewayConfig
+from .media import MediaFetcher
 from .metrics import Metrics
 from .signing import Signer, make_signer
 from .upstream import Upstream, retry_after_seconds
@@ -42,6 +44,7 @@ class Gateway:
         self._transport = transport
         self._signers: dict[str, Signer] = {}
         self.upstream: Upstream | None = None
+        self.media: MediaFetcher | None = None
         self.metrics = Metrics()
         self.draining = False
         self.streams: set[asyncio.Task] = set()   # pumps in flight (graceful shutdown, leak checks)
@@ -87,6 +90,8 @@ class Gateway:
                 self.draining = True
                 if self.upstream is not None:
                     await self.upstream.aclose()
+                if self.media is not None:
+                    await self.media.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -188,9 +193,16 @@ class Gateway:
         account, model = self._resolve(body)
         info.update(account=account.name, provider=account.provider, model=model, stream=bool(body.get("stream")))
         policy = headers.get("x-switchboard-params", account.policy)
+        policy = policy if policy in ("refuse", "drop") else account.policy
+        refs = self.sb.media_to_fetch(account.provider, body, model=model)
+        if refs:  # refuse what the target cannot do before fetching anything for it
+            self.sb.check(account.provider, body, model=model, policy=policy)
+            if self.media is None:
+                self.media = MediaFetcher(self.config.media)
+            body = inlined(body, await self.media.fetch_all(refs))
+            info["media"] = len(refs)
         req = self.sb.translate_request(account.provider, body, model=model, options=account.options,
-                                        base_url=account.base_url,
-                                        policy=policy if policy in ("refuse", "drop") else account.policy)
+                                        base_url=account.base_url, policy=policy)
         if req.reports:
             out["x-switchboard-reports"] = orjson.dumps(req.reports).decode()
         payload = req.body_bytes()

@@ -23,6 +23,7 @@ from ..loader import bundled_root, validate
 from ..yamlio import load_yaml
 
 DEFAULT_LIMITS = {"max_body_bytes": 16 * 1024 * 1024}
+DEFAULT_MEDIA = {"max_bytes": 20 * 1024 * 1024, "timeout": 15.0, "max_parts": 20, "allow_http": False, "allow": []}
 DEFAULT_UPSTREAM = {"connect_timeout": 10.0, "read_timeout": 300.0, "retries": 2, "backoff_base": 0.25,
                     "backoff_max": 8.0, "retry_after_max": 30.0, "max_connections": 512}
 
@@ -50,6 +51,7 @@ class GatewayConfig:
     key_digests: list[bytes]
     limits: dict[str, Any]
     upstream: dict[str, Any]
+    media: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_MEDIA))
 
     def client_allowed(self, presented: str | None) -> bool:
         """Constant-time check of a presented client key against every configured one."""
@@ -116,4 +118,5 @@ def load_config(path: str | Path | None, providers: dict, *, extra_keys: list[st
     keys_raw = list(keys_raw) + [{"name": f"extra-{i}", "key": k} for i, k in enumerate(extra_keys)]
     return GatewayConfig(_accounts(accounts_raw, providers, label), _keys(keys_raw, label),
                          {**DEFAULT_LIMITS, **raw.get("limits", {})},
-                         {**DEFAULT_UPSTREAM, **raw.get("upstream", {})})
+                         {**DEFAULT_UPSTREAM, **raw.get("upstream", {})},
+                         {**DEFAULT_MEDIA, **raw.get("media", {})})
