@@ -170,7 +170,7 @@ class Matrix:
         return resolved
 
     def active_features(self, request: dict) -> tuple[str, ...]:
-        env = {"request": request}
+        env = {"request": request, **request_facts(request)}
         return tuple(fid for fid, f in self.features.items() if truthy(f.detect(request, env)))
 
     # -- checking ----------------------------------------------------------------
@@ -250,6 +250,26 @@ class Matrix:
                                      model=model, feature=param)
         reports.append({"type": "dropped", "param": param, "message": message})
         return drop_path(request, drop)
+
+
+def request_facts(request: dict) -> dict[str, Any]:
+    """Facts about an OpenAI request that several detections need, gathered in one pass
+    (bindings for `detect:` expressions): `$part_types`, the content part types used;
+    `$cache_marked`, whether any part or tool carries cache_control."""
+    types: set[str] = set()
+    marked = bool(request.get("cache_control"))
+    for message in request.get("messages") or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict):
+                    kind = part.get("type")
+                    if isinstance(kind, str):
+                        types.add(kind)
+                    marked = marked or part.get("cache_control") is not None
+    for tool in request.get("tools") or ():
+        marked = marked or (isinstance(tool, dict) and tool.get("cache_control") is not None)
+    return {"part_types": sorted(types), "cache_marked": marked}
 
 
 def _out_of_range(cell: Cell, value: Any) -> str | None:

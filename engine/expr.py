@@ -52,8 +52,12 @@ def compile_expr(text: str) -> Expr:
         return plain
     names = set(_ANY_BINDING.findall(_unquoted(text)))
     if names and not _rest_is_a_path(text):
-        inner = _compile_text(_ANY_BINDING.sub(r'"$\1"', text))
+        rewritten = _ANY_BINDING.sub(r'"$\1"', text)
+        inner = _compile_text(rewritten)
         used = tuple(names)
+        if all(r.startswith("$") for r in _roots(_parse(rewritten))):
+            # Only bindings are read at the top: no need to copy the current value's keys.
+            return lambda cur, env: inner({"$" + key: env.get(key) for key in used})
 
         def scoped(cur: Any, env: Env) -> Any:
             scope = dict(cur) if isinstance(cur, dict) else {}
@@ -122,12 +126,35 @@ def _unquoted(text: str) -> str:
     return re.sub(r"'[^']*'|`[^`]*`", "", text)
 
 
-def _compile_text(text: str) -> Callable[[Any], Any]:
+def _parse(text: str) -> dict:
     try:
-        ast = jparser.Parser().parse(text).parsed
+        return jparser.Parser().parse(text).parsed
     except (jexc.ParseError, jexc.LexerError) as exc:
         raise ExprError(f"invalid expression {text!r}: {exc}") from None
-    return _node(ast)
+
+
+def _compile_text(text: str) -> Callable[[Any], Any]:
+    return _node(_parse(text))
+
+
+_RELATIVE_AFTER_FIRST = {"subexpression", "index_expression", "projection", "filter_projection",
+                         "value_projection", "pipe"}
+
+
+def _roots(node: dict) -> set[str]:
+    """The names an expression reads from the value it runs on ("@" for the value itself);
+    what projections and filters read is relative to their items, not counted."""
+    kind = node["type"]
+    if kind == "field":
+        return {node["value"]}
+    if kind == "current":
+        return {"@"}
+    if kind in _RELATIVE_AFTER_FIRST or kind == "flatten":
+        return _roots(node["children"][0]) if node["children"] else set()
+    out: set[str] = set()
+    for child in node.get("children", ()):
+        out |= _roots(child)
+    return out
 
 
 def _interpret(node: dict, value: Any) -> Any:
@@ -298,6 +325,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "starts_with": lambda s, p: s.startswith(p) if isinstance(s, str) and isinstance(p, str) else None,
     "ends_with": lambda s, p: s.endswith(p) if isinstance(s, str) and isinstance(p, str) else None,
     "length": lambda v: len(v) if isinstance(v, (str, list, dict)) else None,
+    "contains": lambda hay, needle: needle in hay if isinstance(hay, (str, list)) else None,
 }
 
 
