@@ -45,6 +45,9 @@ def check_request(body: Any) -> None:
         if value is not None and (not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds):
             names = " or ".join(k.__name__ for k in kinds)
             raise _fail(f"expected {names}, got {_type_name(value)}", key)
+    stop = body.get("stop")
+    if isinstance(stop, list) and not all(isinstance(s, str) for s in stop):
+        raise _fail("stop sequences must be strings", "stop")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise _fail("a non-empty list of messages is required", "messages")

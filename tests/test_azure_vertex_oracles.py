@@ -22,7 +22,8 @@ from tests.oracles.openai_types import (OracleError, accumulate, check_chat_comp
                                         check_create_params)
 from tests.test_example_oracles import check_anthropic_grammar, without_extensions
 
-EXT = frozenset({"reasoning_content", "thinking_blocks", "extra_content", "provider_finish_reason"})
+EXT = frozenset({"reasoning_content", "thinking_blocks", "extra_content", "provider_finish_reason",
+                 "provider_fields", "annotations"})
 AZURE_EXT = EXT | {"prompt_filter_results", "content_filter_results"}
 FILES = SpecFiles(bundled_root())
 SB = engine.load()

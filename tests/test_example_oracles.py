@@ -17,7 +17,8 @@ from engine.loader import SpecFiles, bundled_root
 from tests.oracles.anthropic_types import check_request as check_anthropic
 from tests.oracles.openai_types import check_chat_completion, check_chunk, check_create_params
 
-EXT = frozenset({"reasoning_content", "thinking_blocks", "extra_content", "provider_finish_reason"})
+EXT = frozenset({"reasoning_content", "thinking_blocks", "extra_content", "provider_finish_reason",
+                 "provider_fields", "annotations"})
 FILES = SpecFiles(bundled_root())
 SPECS = ("openai", "groq", "anthropic")
 

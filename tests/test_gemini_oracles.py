@@ -14,7 +14,8 @@ from engine.loader import SpecFiles, bundled_root
 from tests.oracles.gemini_types import check_request, check_response
 from tests.oracles.openai_types import accumulate, check_chat_completion, check_chunk
 
-EXTRA_OK = frozenset({"reasoning_content", "thinking_blocks", "extra_content", "provider_finish_reason"})
+EXTRA_OK = frozenset({"reasoning_content", "thinking_blocks", "extra_content", "provider_finish_reason",
+                      "provider_fields", "annotations"})
 EXAMPLES = {ex["name"]: ex for ex in SpecFiles(bundled_root()).raw("gemini").get("examples", [])}
 # stream example -> its non-stream twin (same provider payload, one event at a time); the
 # SDK's accumulator raises on content_filter, so the safety pair is not folded here

@@ -2,6 +2,7 @@
 text/input_json/thinking/signature deltas, message_delta, message_stop, ping), Anthropic error bodies."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ import orjson
 from emulator import fake_model as fm
 from emulator import signatures
 from emulator.asgi import Context, Request, Response, json_response, parse_json_object, received_header
+from emulator.dialects import web_search
 from emulator.dialects.anthropic_request import Parsed, parse
 from emulator.errors import ApiError
 
@@ -57,6 +59,33 @@ def _content(parsed: Parsed, reply: fm.Reply, msg_id: str) -> list[dict[str, Any
     return blocks
 
 
+def _searched(parsed: Parsed, reply: fm.Reply, msg_id: str) -> list[dict[str, Any]] | None:
+    """With the web_search server tool and a plain answer: server_tool_use, web_search_tool_result, then text
+    blocks whose sentences carry web_search_result_location citations (None: no search happened)."""
+    if (parsed.web_search is None or reply.tool_calls or reply.stop_reason != "end"
+            or parsed.prompt.json_schema is not None):
+        return None
+    found = web_search.search(parsed.prompt.last_user_text)
+    use_id = fm.stable_id("srvtoolu_", msg_id)
+    results = [{"type": "web_search_result", "url": s.url, "title": s.title,
+                "encrypted_content": fm.stable_id("Eq", s.url, length=40), "page_age": "April 30, 2025"}
+               for s in found.sources]
+    blocks: list[dict[str, Any]] = []
+    if reply.thinking is not None:
+        blocks += _content(parsed, dataclasses.replace(reply, text=""), msg_id)
+    blocks += [{"type": "text", "text": "I'll search for that. ", "citations": None},
+               {"type": "server_tool_use", "id": use_id, "name": "web_search", "input": {"query": found.query}},
+               {"type": "web_search_tool_result", "tool_use_id": use_id, "content": results}]
+    for n, sentence in enumerate(found.sentences):
+        src = found.sources[n]
+        cite = {"type": "web_search_result_location", "url": src.url, "title": src.title,
+                "encrypted_index": fm.stable_id("Eo", src.url, n, length=32), "cited_text": src.snippet}
+        if n:
+            blocks.append({"type": "text", "text": " ", "citations": None})
+        blocks.append({"type": "text", "text": sentence, "citations": [cite]})
+    return blocks
+
+
 def _message(model: str, msg_id: str, content: list[dict[str, Any]], reply: fm.Reply | None,
              usage: dict[str, Any]) -> dict[str, Any]:
     return {"id": msg_id, "type": "message", "role": "assistant", "model": model, "content": content,
@@ -86,8 +115,16 @@ def _block_events(index: int, block: dict[str, Any]) -> list[dict[str, Any]]:
     elif btype == "text":
         out.append({"type": "content_block_start", "index": index,
                     "content_block": {"type": "text", "text": "", "citations": None}})
+        for citation in block.get("citations") or ():
+            delta({"type": "citations_delta", "citation": citation})
         for piece in fm.pieces(block["text"]):
             delta({"type": "text_delta", "text": piece})
+    elif btype == "server_tool_use":
+        out.append({"type": "content_block_start", "index": index,
+                    "content_block": {"type": "server_tool_use", "id": block["id"], "name": block["name"], "input": {}}})
+        delta({"type": "input_json_delta", "partial_json": orjson.dumps(block["input"]).decode()})
+    elif btype.endswith("_tool_result"):
+        out.append({"type": "content_block_start", "index": index, "content_block": block})
     else:
         out.append({"type": "content_block_start", "index": index,
                     "content_block": {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}})
@@ -106,7 +143,7 @@ def _stream(model: str, msg_id: str, content: list[dict[str, Any]], reply: fm.Re
     for index, block in enumerate(content):
         events += _block_events(index, block)
     final_usage = {k: usage[k] for k in ("input_tokens", "output_tokens", "cache_creation_input_tokens",
-                                         "cache_read_input_tokens")}
+                                         "cache_read_input_tokens", "server_tool_use") if k in usage}
     events.append({"type": "message_delta", "delta": {"stop_reason": _STOP[reply.stop_reason],
                                                       "stop_sequence": reply.stop_sequence},
                    "usage": final_usage})
@@ -127,6 +164,10 @@ def handle(req: Request, ctx: Context, params: dict[str, Any]) -> Response:
     msg_id = fm.stable_id("msg_", req.body.decode("utf-8", "replace"))
     usage = _usage(parsed, reply, ctx)
     content = _content(parsed, reply, msg_id)
+    searched = _searched(parsed, reply, msg_id)
+    if searched is not None:
+        content = searched
+        usage["server_tool_use"] = {"web_search_requests": 1, "web_fetch_requests": 0}
     model = parsed.prompt.model
     headers = [("request-id", fm.stable_id("req_", msg_id)),
                received_header(dialect="anthropic", model=model, stream=bool(body.get("stream")),

@@ -33,6 +33,7 @@ class Parsed:
     segments: list[tuple[Any, str, bool]] = field(default_factory=list)  # (raw, text, has cache marker)
     cache_ttl: str = "5m"
     display_thinking: bool = True
+    web_search: dict[str, Any] | None = None   # the web_search_* server tool, when given
 
 
 def _text_check(block: dict[str, Any], where: str) -> str:
@@ -164,6 +165,8 @@ def _check_tools(body: dict[str, Any], p: Parsed) -> None:
             raise bad(f"tools.{i}: Input should be a valid dictionary")
         ttype = tool.get("type", "custom")
         if ttype not in ("custom", None) and _SERVER_TOOL.match(str(ttype)):
+            if str(ttype).startswith("web_search_"):
+                p.web_search = _check_web_search(tool, i)
             p.segments.append((tool, orjson.dumps(tool).decode(), bool(tool.get("cache_control"))))
             continue
         name = tool.get("name")
@@ -192,6 +195,27 @@ def _check_tools(body: dict[str, Any], p: Parsed) -> None:
             raise bad(f"tool_choice: Tool '{choice['name']}' not found in provided tools")
         p.prompt.forced_tool = choice["name"]
     p.prompt.tool_choice = {"any": "required"}.get(ctype, ctype)
+
+
+def _check_web_search(tool: dict[str, Any], i: int) -> dict[str, Any]:
+    """web_search_20250305: name `web_search`, max_uses >= 1, allowed_domains xor blocked_domains, an
+    approximate user_location."""
+    where = f"tools.{i}.{tool['type']}"
+    if tool.get("name") != "web_search":
+        raise bad(f"{where}.name: Input should be 'web_search'")
+    uses = tool.get("max_uses")
+    if uses is not None and (not isinstance(uses, int) or isinstance(uses, bool) or uses < 1):
+        raise bad(f"{where}.max_uses: Input should be greater than or equal to 1")
+    if tool.get("allowed_domains") and tool.get("blocked_domains"):
+        raise bad(f"{where}: cannot specify both allowed_domains and blocked_domains")
+    loc = tool.get("user_location")
+    if loc is not None:
+        if not isinstance(loc, dict) or loc.get("type") != "approximate":
+            raise bad(f"{where}.user_location.type: Input should be 'approximate'")
+        extra = set(loc) - {"type", "city", "region", "country", "timezone"}
+        if extra:
+            raise bad(f"{where}.user_location.{sorted(extra)[0]}: Extra inputs are not permitted")
+    return tool
 
 
 def _check_thinking(body: dict[str, Any], headers: dict[str, str], p: Parsed) -> None:

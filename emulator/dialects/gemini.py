@@ -2,6 +2,7 @@
 separators (alt=sse) or a streamed JSON array, thought parts and thought signatures, Google error bodies."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ import orjson
 from emulator import fake_model as fm
 from emulator import signatures
 from emulator.asgi import Context, Request, Response, json_response, parse_json_object, received_header
+from emulator.dialects import web_search
 from emulator.dialects.gemini_request import Parsed, parse
 from emulator.errors import ApiError
 
@@ -44,6 +46,43 @@ def _parts(parsed: Parsed, reply: fm.Reply) -> list[dict[str, Any]]:
     return parts
 
 
+def _grounding(found: web_search.Grounded, vertex: bool) -> dict[str, Any]:
+    """groundingMetadata: the query, one web chunk per source (Vertex adds `domain`), one support per sentence
+    with UTF-8 BYTE offsets into the part (startIndex 0 is left out, as proto3 JSON does)."""
+    chunks = []
+    for src in found.sources:
+        web = {"uri": "https://vertexaisearch.cloud.google.com/grounding-api-redirect/" +
+                      fm.stable_id("AUZIYQ", src.url, length=28), "title": src.domain}
+        if vertex:
+            web["domain"] = src.domain
+        chunks.append({"web": web})
+    supports = []
+    for n, sentence in enumerate(found.sentences):
+        start, end = found.byte_span(n)
+        segment: dict[str, Any] = {"startIndex": start, "endIndex": end, "text": sentence}
+        if not start:
+            del segment["startIndex"]
+        supports.append({"segment": segment, "groundingChunkIndices": [0] if n == 0 else [0, 1]})
+    return {"webSearchQueries": [found.query],
+            "searchEntryPoint": {"renderedContent": f"<div class=\"chip\">{found.query}</div>"},
+            "groundingChunks": chunks, "groundingSupports": supports}
+
+
+def _ground(parsed: Parsed, replies: list[fm.Reply], vertex: bool) -> tuple[list[fm.Reply], dict[int, Any]]:
+    """With a googleSearch tool, plain answers become grounded ones (tool calls and cut answers stay as they are)."""
+    if not parsed.google_search:
+        return replies, {}
+    out, meta = [], {}
+    for i, reply in enumerate(replies):
+        if reply.tool_calls or reply.stop_reason != "end" or parsed.prompt.json_mode or parsed.prompt.json_schema:
+            out.append(reply)
+            continue
+        found = web_search.search(parsed.prompt.last_user_text)
+        out.append(dataclasses.replace(reply, text=found.text, output_tokens=fm.count_tokens(found.text)))
+        meta[i] = _grounding(found, vertex)
+    return out, meta
+
+
 def _usage(parsed: Parsed, replies: list[fm.Reply]) -> dict[str, Any]:
     prompt = replies[0].input_tokens + parsed.cached_tokens
     candidates = sum(r.output_tokens for r in replies)
@@ -63,8 +102,11 @@ def _response(candidates: list[dict[str, Any]], usage: dict[str, Any], model: st
     return {"candidates": candidates, "usageMetadata": usage, "modelVersion": model, "responseId": rid}
 
 
-def _stream_chunks(parsed: Parsed, replies: list[fm.Reply], model: str, rid: str) -> list[dict[str, Any]]:
-    """Each chunk holds only new parts; the last chunk of a candidate carries finishReason."""
+def _stream_chunks(parsed: Parsed, replies: list[fm.Reply], model: str, rid: str,
+                   grounding: dict[int, Any] | None = None) -> list[dict[str, Any]]:
+    """Each chunk holds only new parts; the last chunk of a candidate carries finishReason (and its
+    groundingMetadata)."""
+    grounding = grounding or {}
     partial = {"promptTokenCount": replies[0].input_tokens + parsed.cached_tokens}
     partial["totalTokenCount"] = partial["promptTokenCount"]
     chunks: list[dict[str, Any]] = []
@@ -86,6 +128,8 @@ def _stream_chunks(parsed: Parsed, replies: list[fm.Reply], model: str, rid: str
             cand: dict[str, Any] = {"content": {"role": "model", "parts": [part]}, "index": index}
             if n == len(split) - 1:
                 cand["finishReason"] = _FINISH[reply.stop_reason]
+                if index in grounding:
+                    cand["groundingMetadata"] = grounding[index]
             chunks.append(_response([cand], dict(partial), model, rid))
     chunks[-1]["usageMetadata"] = _usage(parsed, replies)
     return chunks
@@ -109,6 +153,7 @@ def handle(req: Request, ctx: Context, params: dict[str, Any]) -> Response:
     except ApiError as err:
         return render_error(err, params)
     replies = [fm.generate(parsed.prompt, i) for i in range(parsed.prompt.n)]
+    replies, grounding = _ground(parsed, replies, params.get("publisher") == "google")
     rid = fm.stable_id("", req.body.decode("utf-8", "replace"), length=22)
     summary = received_header(dialect="gemini", model=model, stream=params["stream"],
                               tools=len(parsed.prompt.tools), tool_choice=parsed.prompt.tool_choice,
@@ -116,8 +161,10 @@ def handle(req: Request, ctx: Context, params: dict[str, Any]) -> Response:
     if not params["stream"]:
         cands = [{"content": {"role": "model", "parts": _parts(parsed, r)}, "finishReason": _FINISH[r.stop_reason],
                   "index": i} for i, r in enumerate(replies)]
+        for i, meta in grounding.items():
+            cands[i]["groundingMetadata"] = meta
         return json_response(200, _response(cands, _usage(parsed, replies), model, rid), [summary])
-    chunks = [orjson.dumps(c) for c in _stream_chunks(parsed, replies, model, rid)]
+    chunks = [orjson.dumps(c) for c in _stream_chunks(parsed, replies, model, rid, grounding)]
     err = orjson.dumps(_error_body(ApiError(500, "An internal error has occurred. Please retry or report in "
                                                  "https://developers.generativeai.google/guide/troubleshooting",
                                             "server")))

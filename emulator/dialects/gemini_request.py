@@ -83,6 +83,7 @@ class Parsed:
     prompt: fm.Prompt
     include_thoughts: bool
     cached_tokens: int
+    google_search: bool = False   # a googleSearch tool: the answer is grounded (emulator/dialects/web_search.py)
 
 
 def _check_parts(content: dict[str, Any], i: int, p: fm.Prompt) -> list[dict[str, Any]]:
@@ -279,6 +280,16 @@ def parse(body: Any, model: str) -> Parsed:
             if isinstance(get(part, "text"), str):
                 p.texts.append(get(part, "text"))
     _check_tools(body, p)
+    search = _search_tool(body, p)
     include = _check_generation(get(body, "generationConfig") or {}, p, model)
     _check_contents(get(body, "contents"), p, model)
-    return Parsed(p, include and p.thinking, 64 if get(body, "cachedContent") else 0)
+    return Parsed(p, include and p.thinking, 64 if get(body, "cachedContent") else 0, search)
+
+
+def _search_tool(body: dict[str, Any], p: fm.Prompt) -> bool:
+    """A `googleSearch` Tool. Next to function declarations it is refused (Vertex: "Multiple tools are supported
+    only when they are all search tools"; the Gemini API wants includeServerSideToolInvocations, not emulated)."""
+    search = any(isinstance(t, dict) and get(t, "googleSearch") is not None for t in get(body, "tools") or [])
+    if search and p.tools:
+        raise bad("Multiple tools are supported only when they are all search tools.")
+    return search
