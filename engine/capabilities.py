@@ -48,6 +48,7 @@ class Feature:
     detect: Callable[[Any, dict], Any]
     param: str | None
     column: bool
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class Matrix:
 
     def _feature(self, fid: str, raw: dict) -> Feature:
         return Feature(fid, raw["title"], self._expr(raw["detect"], f"features.{fid}.detect"),
-                       raw.get("param"), raw.get("column", True))
+                       raw.get("param"), raw.get("column", True), tuple(raw.get("parts", ())))
 
     def _param(self, pid: str, raw: dict) -> Param:
         detect = self._expr(raw["detect"], f"params.{pid}.detect") if "detect" in raw else None
@@ -194,7 +195,7 @@ class Matrix:
                     + (" (the provider has it; this spec does not map it yet)"
                        if cell and cell.state == "provider_only" else "")
                     + (f": {cell.note}" if cell and cell.note else ""),
-                    param=feature.param, provider=provider, model=model, feature=fid)
+                    param=_locate(request, feature), provider=provider, model=model, feature=fid)
             if cell.note:
                 reports.append({"type": "compatibility", "param": feature.param, "message": cell.note})
         request = self._check_params(provider, model, request, params, policy, reports)
@@ -250,6 +251,16 @@ class Matrix:
                                      model=model, feature=param)
         reports.append({"type": "dropped", "param": param, "message": message})
         return drop_path(request, drop)
+
+
+def _locate(request: dict, feature: Feature) -> str | None:
+    """The first content part that uses the feature (`messages[1].content[2]`), else its param."""
+    for i, message in enumerate(request.get("messages") or ()):
+        content = message.get("content") if isinstance(message, dict) else None
+        for j, part in enumerate(content if isinstance(content, list) else ()):
+            if isinstance(part, dict) and part.get("type") in feature.parts:
+                return f"messages[{i}].content[{j}]"
+    return feature.param
 
 
 def request_facts(request: dict) -> dict[str, Any]:

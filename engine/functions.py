@@ -310,3 +310,13 @@ def unique(items: Any) -> list | None:
 def truncate(text: Any, length: int) -> str | None:
     """At most `length` characters."""
     return text[:length] if isinstance(text, str) else None
+
+
+@function
+def merge(*mappings: Any) -> dict | None:
+    """Mappings merged left to right (shallow; None skipped): one part built from pieces."""
+    out: dict = {}
+    for mapping in mappings:
+        if isinstance(mapping, dict):
+            out.update(mapping)
+    return out or None

@@ -38,7 +38,7 @@ def _error(r: httpx.Response) -> dict:
      "invalid_type", "temperature"),
     (b'{"model": "anthropic-main/claude-sonnet-4-5", "messages": [{"role": "user", "content": [{"type": "input_audio",'
      b' "input_audio": {"data": "AA==", "format": "wav"}}]}]}', 400, "unsupported_feature",
-     "messages[].content[].input_audio"),
+     "messages[0].content[0]"),
     (b'{"model": "groq-only-llama/other-model", "messages": [{"role": "user", "content": "x"}]}', 404,
      "model_not_found", "model"),
 ])
