@@ -18,7 +18,8 @@ A form is a small pipeline, always in this order:
 Semantics fixed by the form, not the data: `each` always yields a list; `from` treats a
 null source as absent (OpenAI's rule for optional fields); `default: null` writes an
 explicit null. Inside `each`, the item is the current value and is also bound by
-name (`as: message`), its position by `at: i` (for ids derived from position), and
+name (`as: message`), its position by `at: i` (for ids derived from position); with
+any other shape `as:` names the source value itself; and
 `$request` is always the request root (`$response` the provider body when reading a
 response): no positional back-references.
 """
@@ -120,6 +121,8 @@ class Compiler:
         self._check_pairs(node, where)
         source = self._source(node, where)
         shape = self._located(node, self._shape(node, shapes[0] if shapes else None, where))
+        if "as" in node and shape is not None and "each" not in node:
+            shape = _bound(node["as"], shape)
         finish = self._finish(node, where)
         if source is None and shape is None and finish is None and ("when" in node or "unless" in node):
             raise self.error(where, "a gated form needs something to produce (from, const, a shape...)")
@@ -140,7 +143,7 @@ class Compiler:
         return gated
 
     def _check_pairs(self, node: dict, where: str) -> None:
-        needs = {"as": "each", "at": "each", "where": "each", "cases": "switch", "args": "call"}
+        needs = {"at": "each", "where": "each", "cases": "switch", "args": "call"}
         if "else" in node and "when" not in node and "unless" not in node:
             raise self.error(where, "`else` needs `when` or `unless`")
         for word, partner in needs.items():
@@ -303,6 +306,11 @@ class Compiler:
                 return default
             return value
         return run
+
+
+def _bound(name: str, shape: Callable) -> Callable:
+    """`as:` outside `each`: the shape sees the source value under that name too."""
+    return lambda value, cur, env: shape(value, cur, {**env, name: value})
 
 
 def _key(value: Any) -> Any:

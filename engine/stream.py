@@ -38,6 +38,7 @@ class _Choice:
     thinking: list[str] = field(default_factory=list)
     started: bool = False
     tags: TagSplitter | None = None
+    text: str = ""   # the content so far: `$content` for actions that locate things in it
 
 
 class StreamTranslator:
@@ -90,6 +91,8 @@ class StreamTranslator:
             except orjson.JSONDecodeError:
                 raise StreamError("upstream sent an event that is not JSON") from None
         kind = self.dialect.event_type(payload, self.env) if self.dialect.event_type else name
+        first = self.choices.get(0)
+        self.env["content"] = first.text if first else ""
         actions = self.dialect.on.get(kind) or self.dialect.on.get("*")
         if actions:
             try:
@@ -107,6 +110,8 @@ class StreamTranslator:
                     local = {**env, action.name: item} if action.name else env
                     self._run(action.do, item, local)
                 continue
+            if env is not self.env:  # an `each` scope: keep `$content` current
+                env["content"] = self.env["content"]
             value = action.node(payload, env)
             if value is not MISSING:
                 getattr(self, f"_do_{action.kind}")(value)
@@ -228,6 +233,10 @@ class StreamTranslator:
 
     def _delta(self, index: int, delta: dict) -> None:
         choice = self._choice(index)
+        if "content" in delta:
+            choice.text += delta["content"]
+            if index == 0:
+                self.env["content"] = choice.text
         if not choice.started:
             choice.started = True
             self._out.append({**self._envelope(), "choices": [

@@ -3,9 +3,8 @@ whose matrix cell is supported (Gemini, Vertex Gemini, Anthropic, Vertex Claude,
 `message.annotations` (url_citation) and in streams as `delta.annotations`; the raw provider fields under
 `provider_fields`; a refusal before any I/O where the cell is unsupported.
 
-Positions: start_index/end_index are 0 on every provider for now (see the spec headers: Gemini's segment
-offsets are UTF-8 bytes and the spec vocabulary has no byte -> character conversion; Anthropic's span would
-need the length of the text blocks before it). The strict xfail below turns green when that gap is closed."""
+Positions: Gemini's segment offsets (UTF-8 bytes) become character ranges in message.content (char_offset);
+Anthropic and Perplexity give no positions in the final text, so theirs are 0/0."""
 from __future__ import annotations
 
 import pytest
@@ -77,10 +76,19 @@ def test_citations_stream(client: openai.OpenAI, provider: str) -> None:
         assert a["url_citation"]["title"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: no UTF-8 byte -> character offset function; Gemini "
-                                       "annotations carry start_index/end_index 0 (specs/gemini.yaml header)")
 @pytest.mark.parametrize("provider", ("gemini", "vertex-gemini"))
-def test_gemini_annotation_spans_are_the_cited_text(client: openai.OpenAI, provider: str) -> None:
+@pytest.mark.parametrize("stream", [False, True])
+def test_gemini_annotation_spans_are_the_cited_text(client: openai.OpenAI, provider: str, stream: bool) -> None:
+    if stream:
+        with client.chat.completions.stream(model=PROVIDERS[provider], messages=QUESTION,
+                                            web_search_options={}) as s:
+            chunks = list(s)
+        content = "".join(e.delta for e in chunks if e.type == "content.delta")
+        spans = {content[a["url_citation"]["start_index"]:a["url_citation"]["end_index"]]
+                 for e in chunks if e.type == "chunk" and e.chunk.choices
+                 for a in (e.chunk.choices[0].delta.model_extra or {}).get("annotations") or ()}
+        assert spans and all(span.strip() for span in spans)
+        return
     resp = client.chat.completions.create(model=PROVIDERS[provider], messages=QUESTION, web_search_options={})
     content = resp.choices[0].message.content
     segments = {s["segment"]["text"] for s in resp.model_extra["provider_fields"]["grounding_metadata"]
