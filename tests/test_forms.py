@@ -43,7 +43,7 @@ def test_form_case(case: dict) -> None:
     ({"from": "a", "map": {"x": 1}}, "needs a `default`"),
     ({"each": 1, "object": {}}, "one of"),
     ({"from": "a", "const": 1}, "one source"),
-    ({"as": "x", "from": "a"}, "`as` needs `each`"),
+    ({"at": "x", "from": "a"}, "`at` needs `each`"),
     ({"switch": "a"}, "needs `cases`"),
     ({"call": "no_such_fn"}, "unknown function"),
     ({"apply": "nowhere"}, "unknown define"),
