@@ -35,7 +35,8 @@ def to_fetch(body: dict, kinds: tuple[str, ...]) -> list[MediaRef]:
     refs: list[MediaRef] = []
     if not kinds:
         return refs
-    for i, message in enumerate(body.get("messages") or ()):
+    messages = body.get("messages")
+    for i, message in enumerate(messages if isinstance(messages, list) else ()):
         content = message.get("content") if isinstance(message, dict) else None
         if not isinstance(content, list):
             continue

@@ -150,6 +150,7 @@ class Switchboard:
         """The media URLs this target needs as bytes (engine.media.MediaRef list); the caller
         fetches them and passes the request through `engine.media.inlined` before translating."""
         from .media import to_fetch
+        check_request(body)  # malformed requests are refused before anything is fetched for them
         return to_fetch(body, self.dialect(provider, model or body["model"]).media_inline)
 
     def capabilities(self) -> dict:
