@@ -111,8 +111,10 @@ def test_image_data_url_arrives_intact(gw: str, emulator_url: str, model: str) -
     assert media["bytes"] == len(PNG) and media["sha256"] == _digest(PNG)
 
 
-def test_https_url_is_fetched_for_a_provider_that_needs_bytes(gw: str, emulator_url: str, media_url: str) -> None:
-    r = _ask(gw, BEDROCK, [{"type": IMAGE, "image_url": {"url": media_url + "/to-cat"}}])
+@pytest.mark.parametrize("model", [BEDROCK, "vertex-main/claude-sonnet-4-5@20250929"])
+def test_https_url_is_fetched_for_a_provider_that_needs_bytes(gw: str, emulator_url: str, media_url: str,
+                                                              model: str) -> None:
+    r = _ask(gw, model, [{"type": IMAGE, "image_url": {"url": media_url + "/to-cat"}}])
     assert r.status_code == 200, r.text
     (media,) = _received(emulator_url)
     assert media == {"type": "image/png", "bytes": len(PNG), "sha256": _digest(PNG)}
