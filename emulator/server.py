@@ -28,20 +28,26 @@ def make_server(host: str, port: int, latency_ms: int = 0, token_delay_ms: int =
 
 
 @contextlib.contextmanager
-def serve_in_thread(host: str = "127.0.0.1", port: int | None = None, latency_ms: int = 0,
-                    token_delay_ms: int = 0, log_level: str = "critical") -> Iterator[str]:
-    """`with serve_in_thread() as base_url:` starts a fresh emulator and stops it on exit."""
-    port = port or free_port(host)
-    server = make_server(host, port, latency_ms, token_delay_ms, log_level)
-    thread = threading.Thread(target=server.run, name=f"emulator-{port}", daemon=True)
+def run_in_thread(server: uvicorn.Server, host: str, port: int) -> Iterator[str]:
+    """Run a configured uvicorn server in a daemon thread until the block ends."""
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("emulator failed to start")
+            raise RuntimeError(f"the server on port {port} failed to start")
         time.sleep(0.01)
     try:
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def serve_in_thread(host: str = "127.0.0.1", port: int | None = None, latency_ms: int = 0,
+                    token_delay_ms: int = 0, log_level: str = "critical") -> Iterator[str]:
+    """`with serve_in_thread() as base_url:` starts a fresh emulator and stops it on exit."""
+    port = port or free_port(host)
+    with run_in_thread(make_server(host, port, latency_ms, token_delay_ms, log_level), host, port) as url:
+        yield url

@@ -3,15 +3,13 @@ under uvicorn in a background thread."""
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from typing import Any, Iterator
 
 import uvicorn
 
 import engine
 from emulator.gateway import account_overrides
-from emulator.server import free_port
+from emulator.server import free_port, run_in_thread
 from engine.gateway.app import Gateway
 from engine.gateway.config import load_config
 
@@ -24,21 +22,12 @@ def run_app(app: Any) -> Iterator[str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
                                            access_log=False, lifespan="on", timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("server failed to start")
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{port}"
-    running_gateways[url] = app
-    try:
-        yield url
-    finally:
-        running_gateways.pop(url, None)
-        server.should_exit = True
-        thread.join(timeout=5)
+    with run_in_thread(server, "127.0.0.1", port) as url:
+        running_gateways[url] = app
+        try:
+            yield url
+        finally:
+            running_gateways.pop(url, None)
 
 
 def gateway_app(emulator_url: str, config_path: str | None = None, **upstream: Any) -> Gateway:
