@@ -14,8 +14,6 @@ DEV_KEY = "sk-switchboard-dev"
 
 
 def serve(args: argparse.Namespace) -> int:
-    import logging
-
     import uvicorn
 
     from .gateway.factory import create_app
@@ -29,9 +27,7 @@ def serve(args: argparse.Namespace) -> int:
             os.environ["SWITCHBOARD_CONFIG"] = args.config
         if args.root:
             os.environ["SWITCHBOARD_ROOT"] = args.root
-        # One JSON access-log line per request (request id, account, status, timings; never keys).
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-        app = create_app()  # fail fast on a bad config, before workers start
+        app = create_app()  # fail fast on a bad config, before workers start (logging set up there)
         if not app.config.key_digests:
             print("no client keys: set SWITCHBOARD_API_KEYS, add `keys:` to the config, or use --emulate",
                   file=sys.stderr)

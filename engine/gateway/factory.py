@@ -7,14 +7,26 @@ SWITCHBOARD_DEV_KEY     an extra client key (the development key printed by --em
 """
 from __future__ import annotations
 
+import logging
 import os
+import sys
 
 from ..switchboard import load
 from .app import Gateway
 from .config import load_config
 
 
+def configure_logging() -> None:
+    """One JSON access line per request on stderr (in every worker); the HTTP clients'
+    own per-request lines are left out."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "httpcore", "aiohttp"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def create_app() -> Gateway:
+    if os.environ.get("SWITCHBOARD_LOG", "1") == "1":
+        configure_logging()
     sb = load(os.environ.get("SWITCHBOARD_ROOT") or None)
     overrides = None
     emulator_url = os.environ.get("SWITCHBOARD_EMULATOR")
