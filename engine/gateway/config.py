@@ -7,13 +7,15 @@ Design decisions:
   from the variable providers.yaml names, and client keys come from
   SWITCHBOARD_API_KEYS (comma-separated).
 - Client keys are compared in constant time, and may be stored as SHA-256 hashes.
-- Values that end up in HTTP headers are refused at load if they hold CR or LF.
+- Values that end up in HTTP headers are refused at load if they hold CR or LF, and
+  header names must be RFC 9110 tokens.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,15 @@ def _no_crlf(value: str, where: str, label: str) -> str:
     return value
 
 
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 header field names
+
+
+def _token(name: str, where: str, label: str) -> str:
+    if not _TOKEN.match(name):
+        raise SpecError(f"{name!r} is not a valid HTTP header name", file=label, where=where)
+    return name
+
+
 def _secret(env: str | None, inline: str | None, where: str, label: str) -> str | None:
     value = os.environ.get(env) if env else inline
     return _no_crlf(value, where, label) if value else None
@@ -84,7 +95,10 @@ def _accounts(raw: dict, providers: dict, label: str) -> dict[str, Account]:
         default_env = providers[acct["provider"]]["auth"].get("env")
         key = _secret(acct.get("key_env", default_env if "key" not in acct else None), acct.get("key"),
                       where, label)
-        headers = {k: _no_crlf(v, f"{where}.headers.{k}", label) for k, v in acct.get("headers", {}).items()}
+        headers = {_token(k, f"{where}.headers", label): _no_crlf(v, f"{where}.headers.{k}", label)
+                   for k, v in acct.get("headers", {}).items()}
+        if acct.get("auth", {}).get("header"):
+            _token(acct["auth"]["header"], f"{where}.auth.header", label)
         out[name] = Account(name, acct["provider"], key, acct.get("base_url"), dict(acct.get("options", {})),
                             acct.get("policy", "refuse"), acct.get("models"), headers, dict(acct.get("aws", {})),
                             acct.get("auth"))

@@ -127,8 +127,8 @@ def test_client_disconnect_mid_stream_cancels_the_upstream(gateway_url: str, emu
             await asyncio.sleep(0.05)
     asyncio.run(go())
     assert not gateway.streams, "every upstream stream was cancelled"
-    pool = gateway.upstream.client._transport._pool
-    assert all(not conn.is_closed() and conn.is_idle() or conn.is_closed() for conn in pool.connections)
+    from tests.support.pool import upstream_connections_settled
+    assert upstream_connections_settled(gateway)
     assert len(os.listdir("/proc/self/fd")) <= fds_before + 2
 
 
@@ -146,3 +146,68 @@ def test_provider_keys_never_reach_responses_or_logs(client, gateway_url: str, c
     for secret in (FAKE_KEY, KEY, os.environ.get("SWITCHBOARD_EMULATOR_AWS_SECRET", "emulator-secret-key")):
         assert not any(secret in text for text in seen), secret
     assert any('"request_id"' in m for m in seen), "access log lines were captured"
+
+
+# -- client disconnect, seen from the provider's side ------------------------------------------
+@pytest.fixture
+def recorded_gateway(tmp_path):
+    """A recording emulator and a fresh gateway in front of it (its own pool, nothing shared)."""
+    import time
+
+    import yaml
+
+    from emulator.gateway import account_overrides
+    from tests.support.recording import RecordingEmulator
+    from tests.support.servers import gateway_app, run_app, running_gateways
+    recorder = RecordingEmulator()
+    with run_app(recorder) as emulator:
+        main = account_overrides(emulator)
+        slow = {**main["anthropic-main"], "headers": {"x-emulator-token-delay-ms": "30"}}
+        path = tmp_path / "gateway.yaml"
+        path.write_text(yaml.safe_dump({"accounts": {**main, "anthropic-slow": slow}}))
+        with run_app(gateway_app(emulator, str(path))) as url:
+            deadline = time.monotonic() + 5
+            while running_gateways[url].upstream is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            yield recorder, running_gateways[url], url
+
+
+def test_client_disconnect_stops_the_provider_stream_promptly_and_frees_the_pool(recorded_gateway) -> None:
+    import time
+    recorder, gateway, url = recorded_gateway
+    from tests.support.pool import upstream_connections
+    start = upstream_connections(gateway)
+    body = json.dumps({"model": "anthropic-slow/claude-sonnet-4-5", "stream": True,
+                       "messages": [{"role": "user", "content": " ".join(f"word{i}" for i in range(80))}]})
+
+    def wait_for(check, seconds: float = 3.0) -> bool:
+        deadline = time.monotonic() + seconds
+        while not check() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return check()
+
+    gaps = []
+    for _ in range(3):
+        with httpx.Client(timeout=10) as c:
+            with c.stream("POST", url + "/v1/chat/completions", headers=AUTH, content=body) as r:
+                assert r.status_code == 200
+                next(r.iter_bytes())          # the stream has started; now hang up
+            hung_up = time.monotonic()
+        seen = recorder.seen[-1]
+        assert wait_for(lambda: seen.disconnected is not None), "the gateway never hung up on the provider"
+        gaps.append(seen.disconnected - hung_up)
+        assert wait_for(lambda: not gateway.streams), "the pump was not cancelled"
+        sent_early = seen.sent_before(seen.disconnected)
+    assert max(gaps) < 0.5, f"the provider saw the hang-up {max(gaps):.3f} s after the client left"
+    assert wait_for(lambda: upstream_connections(gateway) == start), \
+        f"upstream pool has {upstream_connections(gateway)} connections, started with {start}"
+
+    # the same stream read to its end, for scale: the cancelled ones stopped well before it
+    t = time.monotonic()
+    with httpx.Client(timeout=20) as c:
+        r = c.post(url + "/v1/chat/completions", headers=AUTH, content=body)
+    full_seconds, full = time.monotonic() - t, recorder.seen[-1]
+    assert r.text.rstrip().endswith("data: [DONE]")
+    assert len(full.sends) > 20 and full_seconds > 0.5
+    assert sent_early < len(full.sends) / 2, (sent_early, len(full.sends))
+    assert upstream_connections(gateway) >= 1, "the pool count sees the idle keep-alive connection"

@@ -1,0 +1,31 @@
+"""How many upstream connections a gateway holds (in use + idle keep-alive), whichever HTTP
+transport its `Upstream` runs on: httpx's own pool or aiohttp's (httpx_aiohttp)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def upstream_connections(gateway: Any) -> int:
+    upstream = getattr(gateway, "upstream", None)
+    if upstream is None:
+        return 0
+    transport = upstream.client._transport
+    pool = getattr(transport, "_pool", None)
+    if pool is not None:                      # httpx / httpcore
+        return len(pool.connections)
+    session = getattr(transport, "client", None)
+    connector = getattr(session, "connector", None)
+    if connector is None:                     # aiohttp session not created yet: no connection either
+        return 0
+    idle = sum(len(conns) for conns in connector._conns.values())
+    return idle + len(connector._acquired)
+
+
+def upstream_connections_settled(gateway: Any) -> bool:
+    """True when no connection is left half-used: each is idle and reusable, or gone."""
+    transport = gateway.upstream.client._transport
+    pool = getattr(transport, "_pool", None)
+    if pool is not None:
+        return all(conn.is_closed() or conn.is_idle() for conn in pool.connections)
+    connector = getattr(getattr(transport, "client", None), "connector", None)
+    return connector is None or not connector._acquired
