@@ -3,8 +3,8 @@
 bearer / header / query put the account's key where the provider wants it;
 aws_sigv4 signs with botocore's SigV4 signer (credentials from the account's
 environment variables, or the usual AWS chain: env, profile, instance role);
-google_oauth uses google-auth (an optional extra) and caches the token until
-shortly before it expires, never fetching one per request.
+google_oauth uses google-auth and azure_ad azure-identity (optional extras), each
+caching its token until shortly before it expires, never fetching one per request.
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def make_signer(auth: dict, account: Account) -> Signer:
         return _aws_signer(auth, account)
     if kind == "google_oauth":
         return _google_signer(auth, account)
+    if kind == "azure_ad":
+        return _azure_signer(auth, account)
     raise AuthConfigError(f"unknown auth kind {kind!r}")
 
 
@@ -102,4 +104,25 @@ def _google_signer(auth: dict, account: Account) -> Signer:
                 credentials.refresh(google.auth.transport.requests.Request())
             token = credentials.token
         return url, {**headers, "authorization": f"Bearer {token}"}
+    return sign
+
+
+def _azure_signer(auth: dict, account: Account) -> Signer:
+    """Entra ID (Azure AD) bearer tokens via azure-identity's credential chain (an optional
+    extra), refreshed shortly before they expire, never fetched per request."""
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError:
+        raise AuthConfigError("azure_ad needs the optional extra: pip install 'switchboard-gateway[azure]'") from None
+    credential = DefaultAzureCredential()
+    scope = (auth.get("scopes") or ["https://cognitiveservices.azure.com/.default"])[0]
+    lock = threading.Lock()
+    cached: dict[str, Any] = {}
+
+    def sign(method: str, url: str, headers: dict, body: bytes) -> tuple[str, dict]:
+        with lock:
+            token = cached.get("token")
+            if token is None or token.expires_on - time.time() < 300:
+                token = cached["token"] = credential.get_token(scope)
+        return url, {**headers, "authorization": f"Bearer {token.token}"}
     return sign
