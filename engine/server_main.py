@@ -42,7 +42,28 @@ def serve(args: argparse.Namespace) -> int:
         if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
             import tempfile
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = stack.enter_context(tempfile.TemporaryDirectory())
-        target = "engine.gateway.factory:create_app" if args.workers > 1 else app
-        uvicorn.run(target, factory=args.workers > 1, host=args.host, port=args.port, workers=args.workers,
-                    log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=10)
+        if args.workers > 1:
+            _run_workers(args)
+        else:
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                        lifespan="on", timeout_graceful_shutdown=10)
     return 0
+
+
+def _run_workers(args: argparse.Namespace) -> None:
+    """N worker processes sharing one listening socket. On SIGTERM the supervisor closes its
+    own copy of the socket at once, so with the workers draining (theirs closed too) new
+    connections are refused instead of queueing in a backlog nobody serves."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    class Draining(Multiprocess):
+        def terminate_all(self) -> None:
+            for sock in self.sockets:
+                sock.close()
+            super().terminate_all()
+
+    config = uvicorn.Config("engine.gateway.factory:create_app", factory=True, host=args.host, port=args.port,
+                            workers=args.workers, log_level="warning", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=10)
+    Draining(config, sockets=[config.bind_socket()]).run()

@@ -293,9 +293,6 @@ def test_sigterm_drains_the_stream_in_flight_then_exits_0(emulator_url: str, tmp
         assert "Traceback" not in served.stderr()
 
 
-@pytest.mark.xfail(strict=True, reason="with --workers > 1 the uvicorn supervisor keeps the listening socket "
-                   "open while workers drain: a new connection during the drain is accepted by the kernel "
-                   "but never served (it hangs until the supervisor exits), instead of being refused")
 def test_new_connections_during_the_drain_are_refused(emulator_url: str, tmp_path: Path) -> None:
     path = tmp_path / "gateway.yaml"
     path.write_text(yaml.safe_dump(_config(emulator_url, slow_delay_ms=60)))
