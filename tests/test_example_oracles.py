@@ -37,7 +37,9 @@ def without_extensions(request: dict) -> dict:
         message.pop("thinking_blocks", None)
         message.pop("reasoning_content", None)
         if isinstance(message.get("content"), list):
-            for part in message["content"]:
+            # video_url parts are our documented extension (OpenAI has no video part)
+            message["content"] = [p for p in message["content"] if p.get("type") != "video_url"] or "(video)"
+            for part in message["content"] if isinstance(message["content"], list) else ():
                 part.pop("cache_control", None)
         for call in message.get("tool_calls") or ():
             call.pop("extra_content", None)

@@ -38,7 +38,7 @@ def test_sigv4_signs_the_double_encoded_path_with_the_bedrock_service(monkeypatc
     assert "/eu-west-1/bedrock/aws4_request" in headers["Authorization"] and "X-Amz-Date" in headers
 
 
-def test_azure_ad_tokens_are_cached_until_near_expiry(monkeypatch) -> None:
+def test_token_credential_tokens_are_cached_until_near_expiry(monkeypatch) -> None:
     calls = []
 
     class Credential:
@@ -46,11 +46,11 @@ def test_azure_ad_tokens_are_cached_until_near_expiry(monkeypatch) -> None:
             calls.append(scope)
             return types.SimpleNamespace(token=f"t{len(calls)}", expires_on=time.time() + 3600)
 
-    module = types.ModuleType("azure.identity")
-    module.DefaultAzureCredential = Credential
-    monkeypatch.setitem(sys.modules, "azure", types.ModuleType("azure"))
-    monkeypatch.setitem(sys.modules, "azure.identity", module)
-    sign = make_signer({"kind": "azure_ad"}, Account("a", "azure-openai"))
+    module = types.ModuleType("fake_identity")
+    module.Credential = Credential
+    monkeypatch.setitem(sys.modules, "fake_identity", module)
+    sign = make_signer({"kind": "token_credential", "credential": "fake_identity:Credential",
+                        "scopes": ["https://cognitiveservices.azure.com/.default"]}, Account("a", "azure-openai"))
     first = sign("POST", "https://r.openai.azure.com/x", {}, b"")[1]
     second = sign("POST", "https://r.openai.azure.com/x", {}, b"")[1]
     assert first == second == {"authorization": "Bearer t1"}

@@ -3,8 +3,9 @@
 bearer / header / query put the account's key where the provider wants it;
 aws_sigv4 signs with botocore's SigV4 signer (credentials from the account's
 environment variables, or the usual AWS chain: env, profile, instance role);
-google_oauth uses google-auth and azure_ad azure-identity (optional extras), each
-caching its token until shortly before it expires, never fetching one per request.
+google_oauth uses google-auth (an optional extra) and token_credential any credential
+class with get_token(scope) named in the data (Entra ID's, for one); each caches its
+token until shortly before it expires, never fetching one per request.
 """
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ def make_signer(auth: dict, account: Account) -> Signer:
         return _aws_signer(auth, account)
     if kind == "google_oauth":
         return _google_signer(auth, account)
-    if kind == "azure_ad":
-        return _azure_signer(auth, account)
+    if kind == "token_credential":
+        return _credential_signer(auth, account)
     raise AuthConfigError(f"unknown auth kind {kind!r}")
 
 
@@ -107,15 +108,17 @@ def _google_signer(auth: dict, account: Account) -> Signer:
     return sign
 
 
-def _azure_signer(auth: dict, account: Account) -> Signer:
-    """Entra ID (Azure AD) bearer tokens via azure-identity's credential chain (an optional
-    extra), refreshed shortly before they expire, never fetched per request."""
+def _credential_signer(auth: dict, account: Account) -> Signer:
+    """Bearer tokens from any credential object with `get_token(scope)` (the interface of
+    Microsoft's identity library, for one), named in providers.yaml or the account as
+    `credential: "module:Class"`; refreshed shortly before they expire, never per request."""
+    import importlib
+    module_name, _, attr = auth.get("credential", "").partition(":")
     try:
-        from azure.identity import DefaultAzureCredential
-    except ImportError:
-        raise AuthConfigError("azure_ad needs the optional extra: pip install 'switchboard-gateway[azure]'") from None
-    credential = DefaultAzureCredential()
-    scope = (auth.get("scopes") or ["https://cognitiveservices.azure.com/.default"])[0]
+        credential = getattr(importlib.import_module(module_name), attr)()
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise AuthConfigError(f"cannot load the token credential {auth.get('credential')!r}: {exc}") from None
+    scope = (auth.get("scopes") or [""])[0]
     lock = threading.Lock()
     cached: dict[str, Any] = {}
 
