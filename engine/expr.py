@@ -95,17 +95,17 @@ def _plain_path(text: str) -> Expr | None:
         start: Callable[[Any, Env], Any] = lambda cur, env: env.get(head)
     else:
         if not keys:
-            return lambda cur, env: cur.get(head) if cur.__class__ is dict else None
+            return lambda cur, env: cur.get(head) if isinstance(cur, dict) else None
         keys = (head, *keys)
         start = lambda cur, env: cur
     if len(keys) == 1:
         (k1,) = keys
-        return lambda cur, env: (lambda v: v.get(k1) if v.__class__ is dict else None)(start(cur, env))
+        return lambda cur, env: (lambda v: v.get(k1) if isinstance(v, dict) else None)(start(cur, env))
 
     def walk(cur: Any, env: Env) -> Any:
         value = start(cur, env)
         for key in keys:
-            if value.__class__ is not dict:
+            if not isinstance(value, dict):
                 return None
             value = value.get(key)
         return value
@@ -233,6 +233,10 @@ def _both_numbers(a: Any, b: Any) -> bool:
 def _comparator(node: dict) -> Callable[[Any], Any]:
     left, right = (_node(c) for c in node["children"])
     op = node["value"]
+    literal = node["children"][1]
+    if op in _COMPARE and literal["type"] == "literal" and isinstance(literal["value"], str):
+        text = literal["value"]  # comparing with a string: Python's == is JMESPath's
+        return (lambda v: left(v) == text) if op == "eq" else (lambda v: left(v) != text)
     if op in _COMPARE:
         cmp = _COMPARE[op]
         return lambda v: cmp(left(v), right(v))

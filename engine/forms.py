@@ -164,7 +164,7 @@ class Compiler:
                 key = text
 
                 def take_key(cur: Any, env: Env) -> Any:
-                    if cur.__class__ is dict:
+                    if isinstance(cur, dict):
                         value = cur.get(key)
                         if value is not None:
                             return value

@@ -89,3 +89,12 @@ def test_the_wheel_ships_the_data_files(tmp_path: Path) -> None:
         assert f"engine/_data/specs/{spec.name}" in names
     assert {"engine/_data/providers.yaml", "engine/_data/capabilities.yaml",
             "engine/_data/specs/_schema/spec.schema.json"} <= names
+
+
+def test_mapping_subclasses_are_read_like_dicts() -> None:
+    """Embedders may hand over dict subclasses (OrderedDict, a framework's JSON type)."""
+    from collections import OrderedDict
+    body = OrderedDict(model="claude-sonnet-4-5", messages=[OrderedDict(role="user", content="hi")],
+                       temperature=0.2)
+    req = SB.translate_request("anthropic", body)
+    assert req.json["temperature"] == 0.2 and req.json["messages"][0]["content"][0]["text"] == "hi"
