@@ -1,7 +1,7 @@
 """The stream machine: provider events in, `chat.completion.chunk` dicts out.
 
 Two layers, as the codecs and the spec split them: a framing codec turns bytes into
-events; the spec's event table (`stream.on`) turns each event into a few generic
+events; the spec's event table (`stream.events`) turns each event into a few generic
 actions, and this machine keeps the little state that OpenAI's chunk grammar needs:
 - a role chunk first, per choice;
 - tool calls numbered densely per choice (the provider's block index is only a key),

@@ -95,7 +95,7 @@ class Switchboard:
     def _env(self, provider: str, request: dict, model: str, options: dict | None,
              base_url: str | None) -> dict:
         entry = self.providers[provider]
-        opts = {**entry.get("options", {}), **(options or {})}
+        opts = {**{k: v for k, v in entry.get("options", {}).items() if v is not None}, **(options or {})}
         env = {**opts, "options": opts, "request": request, "model": model,
                "stream": bool(request.get("stream")), "provider": provider}
         env["base_url"] = (base_url or entry["base_url"]).format_map(_Strict(opts))

@@ -86,12 +86,25 @@ def _secret(env: str | None, inline: str | None, where: str, label: str) -> str 
     return _no_crlf(value, where, label) if value else None
 
 
+def _missing_options(provider: dict, acct: dict) -> list[str]:
+    """Options the provider needs (null defaults in providers.yaml) that the account lacks."""
+    given = {**{k: v for k, v in provider.get("options", {}).items() if v is not None}, **acct.get("options", {})}
+    needed = {k for k, v in provider.get("options", {}).items() if v is None}
+    if acct.get("base_url"):  # an own base_url makes the options only the default one uses moot
+        needed -= set(re.findall(r"\{(\w+)\}", provider["base_url"]))
+    return sorted(needed - set(given))
+
+
 def _accounts(raw: dict, providers: dict, label: str) -> dict[str, Account]:
     out = {}
     for name, acct in raw.items():
         where = f"accounts.{name}"
         if acct["provider"] not in providers:
             raise SpecError(f"unknown provider {acct['provider']!r}", file=label, where=f"{where}.provider")
+        missing = _missing_options(providers[acct["provider"]], acct)
+        if missing:
+            raise SpecError(f"the {acct['provider']} provider needs the option(s) {missing}", file=label,
+                            where=f"{where}.options")
         default_env = providers[acct["provider"]]["auth"].get("env")
         key = _secret(acct.get("key_env", default_env if "key" not in acct else None), acct.get("key"),
                       where, label)
@@ -124,7 +137,10 @@ def load_config(path: str | Path | None, providers: dict, *, extra_keys: list[st
     raw: dict = load_yaml(Path(path), label) if path else {}
     raw = raw or {}
     validate(raw, "gateway", bundled_root(), label)
-    accounts_raw = raw.get("accounts") or {f"{p}-main": {"provider": p} for p in providers}
+    # By default one `<provider>-main` account per provider that needs no option the operator
+    # must choose (null defaults in providers.yaml: a cloud resource or project name).
+    accounts_raw = raw.get("accounts") or {f"{p}-main": {"provider": p} for p, entry in providers.items()
+                                           if not _missing_options(entry, {})}
     for name, override in (account_overrides or {}).items():
         accounts_raw = {**accounts_raw, name: {**accounts_raw.get(name, {}), **override}}
     keys_raw = raw.get("keys") or [{"name": f"env-{i}", "key": k} for i, k in enumerate(

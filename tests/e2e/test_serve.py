@@ -361,3 +361,16 @@ def test_crlf_in_a_header_name_is_refused_at_load(account: dict, tmp_path: Path)
                                     "accounts": {"acme": account}}))
     with pytest.raises(SpecError, match="not a valid HTTP header name"):
         load_config(path, engine.load().providers)
+
+
+def test_an_account_missing_a_required_option_is_refused_at_load(tmp_path: Path) -> None:
+    import engine
+    from engine.errors import SpecError
+    from engine.gateway.config import load_config
+    path = tmp_path / "gw.yaml"
+    path.write_text(yaml.safe_dump({"accounts": {"az": {"provider": "azure-openai", "key": "k-123456"}}}))
+    with pytest.raises(SpecError, match=r"needs the option\(s\) \['resource'\]") as caught:
+        load_config(path, engine.load().providers)
+    assert "accounts.az.options" in str(caught.value)
+    default = load_config(None, engine.load().providers)
+    assert "azure-openai-main" not in default.accounts and "openai-main" in default.accounts
