@@ -64,15 +64,22 @@ class Upstream:
             # throughput at 100 connections). aiohttp's pool under httpx's API does not.
             from httpx_aiohttp import AiohttpTransport
             transport = AiohttpTransport(limits=limits, trust_env=False)
-        self.client = httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport,
-                                        follow_redirects=False, trust_env=False)
+        elif transport is None:
+            transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        self.transport = transport
+        # The client only builds requests (default headers, timeouts) and owns the transport.
+        # Sending goes to the transport itself: the client's redirect, auth and cookie layers
+        # are nothing a gateway wants (a cookie an upstream sets for one caller must not ride on
+        # the next caller's request) and were ~10% of the gateway's CPU per request.
+        self.client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False,
+                                        trust_env=False)
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
     def connections_in_use(self) -> int:
         """Upstream connections serving a request now (leak checks, metrics), either pool."""
-        transport = self.client._transport
+        transport = self.transport
         pool = getattr(transport, "_pool", None)
         if pool is not None:
             return sum(1 for conn in pool.connections if not conn.is_idle())
@@ -89,7 +96,8 @@ class Upstream:
         for attempt in range(retries + 1):
             request = self.client.build_request(method, url, headers=headers, content=body)
             try:
-                response = await self.client.send(request, stream=True)
+                response = await self.transport.handle_async_request(request)
+                response.request = request
             except httpx.TimeoutException as exc:
                 if attempt < retries:
                     await asyncio.sleep(self._backoff(attempt))

@@ -211,3 +211,41 @@ def test_client_disconnect_stops_the_provider_stream_promptly_and_frees_the_pool
     assert len(full.sends) > 20 and full_seconds > 0.5
     assert sent_early < len(full.sends) / 2, (sent_early, len(full.sends))
     assert upstream_connections(gateway) >= 1, "the pool count sees the idle keep-alive connection"
+
+
+# -- upstream cookies ----------------------------------------------------------------------------
+class CookieSettingEmulator:
+    """The emulator, but every answer sets a cookie; records the Cookie header of each request."""
+
+    def __init__(self) -> None:
+        from emulator.app import EmulatorApp
+        from emulator.asgi import Context
+        self.app = EmulatorApp(Context())
+        self.cookies: list[str | None] = []
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.cookies.append(dict(scope["headers"]).get(b"cookie", b"").decode() or None)
+
+        async def with_cookie(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"set-cookie", b"session=first-caller; Path=/")]}
+            await send(message)
+        await self.app(scope, receive, with_cookie)
+
+
+def test_a_cookie_set_by_an_upstream_never_reaches_the_next_request() -> None:
+    from openai import OpenAI
+
+    from tests.support.servers import KEY, gateway_app, run_app
+    upstream = CookieSettingEmulator()
+    with run_app(upstream) as emulator, run_app(gateway_app(emulator)) as url:
+        client = OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
+        for model in ("openai-main/gpt-4o-mini", "openai-main/gpt-4o-mini", "anthropic-main/claude-sonnet-4-5"):
+            reply = client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+            assert reply.choices[0].message.content
+    assert len(upstream.cookies) == 3
+    assert upstream.cookies == [None, None, None]

@@ -9,7 +9,7 @@ def upstream_connections(gateway: Any) -> int:
     upstream = getattr(gateway, "upstream", None)
     if upstream is None:
         return 0
-    transport = upstream.client._transport
+    transport = upstream.transport
     pool = getattr(transport, "_pool", None)
     if pool is not None:                      # httpx / httpcore
         return len(pool.connections)
@@ -23,7 +23,7 @@ def upstream_connections(gateway: Any) -> int:
 
 def upstream_connections_settled(gateway: Any) -> bool:
     """True when no connection is left half-used: each is idle and reusable, or gone."""
-    transport = gateway.upstream.client._transport
+    transport = gateway.upstream.transport
     pool = getattr(transport, "_pool", None)
     if pool is not None:
         return all(conn.is_closed() or conn.is_idle() for conn in pool.connections)
