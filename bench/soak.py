@@ -40,7 +40,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from array import array
 from collections import Counter
@@ -132,18 +131,9 @@ def gateway_thread(app: Any) -> Iterator[str]:
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
                                            access_log=False, lifespan="on", timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, name="soak-gateway", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("gateway failed to start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    from emulator.server import run_in_thread
+    with run_in_thread(server, "127.0.0.1", port) as url:
+        yield url
 
 
 # -- the traffic ------------------------------------------------------------------------------

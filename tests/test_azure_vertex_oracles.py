@@ -18,7 +18,7 @@ import pytest
 import engine
 from engine.loader import SpecFiles, bundled_root
 from tests.oracles import anthropic_types, gemini_types
-from tests.oracles.openai_types import (OracleError, accumulate, check_chat_completion, check_chunk,
+from tests.oracles.openai_types import (OracleError, assert_twins_agree, check_chat_completion, check_chunk,
                                         check_create_params)
 from tests.test_example_oracles import check_anthropic_grammar, without_extensions
 
@@ -163,10 +163,4 @@ def test_vertex_gemini_stream(ex: dict) -> None:
                                            ("stream_function_call", "response_function_call")])
 def test_vertex_gemini_twins_agree(stream: str, single: str) -> None:
     examples = {ex["name"]: ex for ex in FILES.raw("vertex-gemini")["examples"]}
-    folded = accumulate([c for c in examples[stream]["chunks"] if c["choices"]], extra_ok=EXT).model_dump(mode="json")
-    output = check_chat_completion(examples[single]["output"], extra_ok=EXT).model_dump(mode="json")
-    assert folded["id"] == output["id"]
-    got, want = folded["choices"][0], output["choices"][0]
-    assert got["finish_reason"] == want["finish_reason"]
-    assert (got["message"]["content"] or None) == want["message"]["content"]
-    assert got["message"]["tool_calls"] == want["message"]["tool_calls"]
+    assert_twins_agree(examples[stream]["chunks"], examples[single]["output"], EXT, EXT)

@@ -24,7 +24,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 import engine
 from engine.loader import SpecFiles, bundled_root
 from tests.oracles.cohere_types import check_event, check_request, check_response
-from tests.oracles.openai_types import accumulate, check_chat_completion, check_chunk, check_create_params
+from tests.oracles.openai_types import assert_twins_agree, check_chat_completion, check_chunk, check_create_params
 from tests.support.wire import frame
 from tests.test_example_oracles import without_extensions
 
@@ -115,17 +115,7 @@ def test_cohere_stream_example(example: dict) -> None:
 
 @pytest.mark.parametrize("stream,single", sorted(TWINS.items()))
 def test_cohere_stream_and_non_stream_twins_agree(stream: str, single: str) -> None:
-    chunks = COHERE[stream]["chunks"]
-    folded = accumulate([c for c in chunks if c["choices"]], extra_ok=CHUNK_EXT).model_dump(mode="json")
-    output = check_chat_completion(COHERE[single]["output"], extra_ok=EXT).model_dump(mode="json")
-    assert folded["id"] == output["id"]
-    for got, want in zip(folded["choices"], output["choices"], strict=True):
-        assert got["finish_reason"] == want["finish_reason"]
-        assert (got["message"]["content"] or None) == want["message"]["content"]
-        assert got["message"]["tool_calls"] == want["message"]["tool_calls"]  # ids included
-    usage = [c["usage"] for c in chunks if not c["choices"]]
-    if usage:
-        assert usage == [COHERE[single]["output"]["usage"]]
+    assert_twins_agree(COHERE[stream]["chunks"], COHERE[single]["output"], CHUNK_EXT, EXT)
 
 
 @pytest.mark.parametrize("example", _named(COHERE, "error"))

@@ -12,7 +12,7 @@ import pytest
 
 from engine.loader import SpecFiles, bundled_root
 from tests.oracles.gemini_types import check_request, check_response
-from tests.oracles.openai_types import accumulate, check_chat_completion, check_chunk
+from tests.oracles.openai_types import assert_twins_agree, check_chat_completion, check_chunk
 
 EXTRA_OK = frozenset({"reasoning_content", "thinking_blocks", "extra_content", "provider_finish_reason",
                       "provider_fields", "annotations"})
@@ -73,17 +73,7 @@ def test_stream_example(example: dict) -> None:
 
 @pytest.mark.parametrize("stream,single", sorted(TWINS.items()))
 def test_stream_and_non_stream_twins_agree(stream: str, single: str) -> None:
-    chunks = EXAMPLES[stream]["chunks"]
-    folded = accumulate([c for c in chunks if c["choices"]], extra_ok=EXTRA_OK).model_dump(mode="json")
-    output = check_chat_completion(EXAMPLES[single]["output"], extra_ok=EXTRA_OK).model_dump(mode="json")
-    assert folded["id"] == output["id"] and folded["model"] == output["model"]
-    for got, want in zip(folded["choices"], output["choices"], strict=True):
-        assert got["finish_reason"] == want["finish_reason"]
-        assert (got["message"]["content"] or None) == want["message"]["content"]
-        assert got["message"]["tool_calls"] == want["message"]["tool_calls"]  # ids included
-    usage = [c["usage"] for c in chunks if not c["choices"]]
-    if usage:
-        assert usage == [EXAMPLES[single]["output"]["usage"]]
+    assert_twins_agree(EXAMPLES[stream]["chunks"], EXAMPLES[single]["output"], EXTRA_OK, EXTRA_OK, same_model=True)
 
 
 @pytest.mark.parametrize("example", _named("error"))

@@ -208,6 +208,24 @@ def accumulate(chunks: Iterable[dict], extra_ok: Iterable[str] = frozenset()) ->
     return _validate(ChatCompletion, d, "accumulated ChatCompletion")
 
 
+def assert_twins_agree(chunks: list[dict], output: dict, chunk_extra: Iterable[str] = frozenset(),
+                       extra: Iterable[str] = frozenset(), same_model: bool = False) -> None:
+    """A stream and the non-streaming answer to the same request say the same thing: id, finish
+    reasons, text and tool calls (ids included), and usage when the stream reports it."""
+    folded = accumulate([c for c in chunks if c["choices"]], extra_ok=chunk_extra).model_dump(mode="json")
+    single = check_chat_completion(output, extra_ok=extra).model_dump(mode="json")
+    assert folded["id"] == single["id"]
+    if same_model:
+        assert folded["model"] == single["model"]
+    for got, want in zip(folded["choices"], single["choices"], strict=True):
+        assert got["finish_reason"] == want["finish_reason"]
+        assert (got["message"]["content"] or None) == want["message"]["content"]
+        assert got["message"]["tool_calls"] == want["message"]["tool_calls"]
+    usage = [c["usage"] for c in chunks if not c["choices"]]
+    if usage:
+        assert usage == [output["usage"]]
+
+
 def decode_sse(raw: bytes, piece: int = 7) -> list[dict]:
     """`data: {...}` lines up to `data: [DONE]`, via the SDK's SSE decoder fed in small pieces."""
     out: list[dict] = []
