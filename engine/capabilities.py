@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from fnmatch import translate
 from typing import Any, Callable
 
+from . import exprgen
+from .codegen import Entry, Module
 from .errors import SpecError, UnsupportedFeature
-from .expr import ExprError, compile_expr, truthy
+from .expr import ExprError, truthy
 
 STATES = ("supported", "provider_only", "unsupported")
 
@@ -94,18 +96,33 @@ class Checked:
 class Matrix:
     def __init__(self, raw: dict, file: str = "capabilities.yaml"):
         self.file = file
+        self.module = Module(file, exprgen.SCOPE)
         self.features = {fid: self._feature(fid, f) for fid, f in raw["features"].items()}
         self.params = {pid: self._param(pid, p or {}) for pid, p in raw["params"].items()}
+        self._detect_all = self._detector(raw)
         self.core = frozenset(raw.get("core", ()))
         self.rows = {name: self._row(name, row) for name, row in raw["providers"].items()}
         self._cache: dict[tuple[str, str], Resolved] = {}
 
     # -- loading -----------------------------------------------------------------
-    def _expr(self, text: str, where: str) -> Callable:
+    def _source(self, text: str, where: str) -> str:
         try:
-            return compile_expr(text)
+            return exprgen.source(text, self.module)
         except ExprError as exc:
             raise SpecError(str(exc), file=self.file, where=where) from None
+
+    def _expr(self, text: str, where: str) -> Entry:
+        return self.module.entry(self._source(text, where))
+
+    def _detector(self, raw: dict) -> Entry:
+        """One generated function runs every feature's detection, in the matrix's order."""
+        name = self.module.name("active")
+        lines = [f"def {name}(cur, env):", "    out = []"]
+        for fid, f in raw["features"].items():
+            test = self._source(f["detect"], f"features.{fid}.detect")
+            lines += [f"    if truthy({test}):", f"        out.append({fid!r})"]
+        self.module.add(lines + ["    return tuple(out)"])
+        return Entry(self.module, name)
 
     def _feature(self, fid: str, raw: dict) -> Feature:
         return Feature(fid, raw["title"], self._expr(raw["detect"], f"features.{fid}.detect"),
@@ -171,8 +188,7 @@ class Matrix:
         return resolved
 
     def active_features(self, request: dict) -> tuple[str, ...]:
-        env = {"request": request, **request_facts(request)}
-        return tuple(fid for fid, f in self.features.items() if truthy(f.detect(request, env)))
+        return self._detect_all(request, {"request": request, **request_facts(request)})
 
     # -- checking ----------------------------------------------------------------
     def check(self, provider: str, model: str, request: dict, policy: str = "refuse") -> Checked:

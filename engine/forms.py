@@ -1,4 +1,4 @@
-"""The transform vocabulary: a few named forms, compiled once into closures.
+"""The transform vocabulary: a few named forms, compiled once into generated Python.
 
 A node in a spec is one of:
 - a scalar (`type: text`): that constant;
@@ -22,14 +22,22 @@ name (`as: message`), its position by `at: i` (for ids derived from position); w
 any other shape `as:` names the source value itself; and
 `$request` is always the request root (`$response` the provider body when reading a
 response): no positional back-references.
+
+How it runs: each node becomes Python source (codegen.py): an object template one function
+building its dict, a form without a shape one inline expression, a form with a shape one
+function of straight-line statements. Errors and semantics are the same as a direct
+interpretation of the node would give; tests/forms/*.yaml pin them.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Callable
 
+from . import exprgen
+from .codegen import Module, indent
 from .errors import SpecError, TransformError
-from .expr import Env, ExprError, compile_expr, truthy
+from .expr import Env, ExprError
 
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -42,76 +50,129 @@ FORM_WORDS = frozenset({"from", "const", "template", "each", "as", "at", "where"
 _SHAPES = ("each", "object", "apply", "switch", "call")
 
 
+def _key(value: Any) -> Any:
+    """Map/switch keys come from YAML, where keys are strings: look values up as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value if isinstance(value, str) else None
+
+
+_SCOPE = {**exprgen.SCOPE, "MISSING": MISSING, "TransformError": TransformError, "_key": _key}
+
+
+@dataclass(frozen=True)
+class Code:
+    """A Python expression over the locals `cur` and `env`; `sure`: it never gives MISSING."""
+    expr: str
+    sure: bool = False
+
+
 class Compiler:
-    """Turns spec nodes into closures. `functions` are the named pure functions;
-    `defines` are a spec's named sub-specs (compiled on first use, so they may recurse)."""
+    """Turns spec nodes into generated functions. `functions` are the named pure functions;
+    `defines` are a spec's named sub-specs (generated on first use, so they may recurse)."""
 
     def __init__(self, functions: dict[str, Callable], defines: dict[str, Any],
                  template: Callable[[str, str], Node], file: str = ""):
         self.functions, self.template, self.file = functions, template, file
         self._define_src = defines
-        self._defines: dict[str, Node] = {}
+        self._defines: dict[str, str] = {}
+        self.module = Module(file or "spec", _SCOPE)
 
     def error(self, where: str, message: str) -> SpecError:
         return SpecError(message, file=self.file, where=where)
 
+    # -- public: callables `(cur, env) -> value` ------------------------------------
     def compile(self, node: Any, where: str) -> Node:
+        return self.module.entry(self.code(node, where).expr)
+
+    def expr(self, text: Any, where: str) -> Node:
+        return self.module.entry(self._expr(text, where))
+
+    def condition(self, raw: Any, where: str) -> Node:
+        """`when:` takes an expression, or a node (e.g. `{apply: named_condition}`)."""
+        return self.module.entry(self._condition(raw, where))
+
+    def define(self, name: str, where: str) -> Node:
+        return self.module.entry(f"{self._define(name, where)}(cur, env)")
+
+    # -- nodes -------------------------------------------------------------------------
+    def code(self, node: Any, where: str) -> Code:
         if isinstance(node, dict):
             if node and FORM_WORDS.issuperset(node):
                 return self._form(node, where)
-            return self._object(node, where)
+            return Code(f"{self._object(node, where)}(cur, env)", sure=True)
         if isinstance(node, list):
-            return self._list(node, where)
-        return lambda cur, env, _v=node: _v
+            return Code(f"{self._list(node, where)}(cur, env)", sure=True)
+        return Code(self.module.literal(node), sure=True)
 
-    def expr(self, text: Any, where: str) -> Callable[[Any, Env], Any]:
+    def _expr(self, text: Any, where: str) -> str:
         if not isinstance(text, str):
             raise self.error(where, f"expected an expression string, got {text!r}")
         try:
-            return compile_expr(text)
+            return exprgen.source(text, self.module)
         except ExprError as exc:
             raise self.error(where, str(exc)) from None
 
-    def condition(self, raw: Any, where: str) -> Callable[[Any, Env], Any]:
-        """`when:` takes an expression, or a node (e.g. `{apply: named_condition}`)."""
+    def _condition(self, raw: Any, where: str) -> str:
         if isinstance(raw, str):
-            return self.expr(raw, where)
-        node = self.compile(raw, where)
-        return lambda cur, env: (lambda v: None if v is MISSING else v)(node(cur, env))
+            return self._expr(raw, where)
+        return self._or_none(self.code(raw, where))
 
-    def define(self, name: str, where: str) -> Node:
+    def _or_none(self, code: Code) -> str:
+        """The value, with MISSING read as None (what functions and conditions see)."""
+        if code.sure:
+            return code.expr
+        t = self.module.temp()
+        return f"(None if ({t} := {code.expr}) is MISSING else {t})"
+
+    def _define(self, name: str, where: str) -> str:
         if name not in self._define_src:
             raise self.error(where, f"unknown define {name!r}; known: {sorted(self._define_src)}")
         if name not in self._defines:
-            self._defines[name] = lambda cur, env: self._defines[name](cur, env)  # recursion guard
-            self._defines[name] = self.compile(self._define_src[name], f"define.{name}")
-        return lambda cur, env: self._defines[name](cur, env)
+            fn = self._defines[name] = self.module.name("define")  # named first: defines may recurse
+            code = self.code(self._define_src[name], f"define.{name}")
+            self.module.add([f"def {fn}(cur, env):  # define {name}", f"    return {code.expr}"])
+        return self._defines[name]
 
-    def _object(self, node: dict, where: str) -> Node:
-        fields = tuple((key, self.compile(sub, f"{where}.{key}")) for key, sub in node.items())
+    def _object(self, node: dict, where: str) -> str:
+        fields = [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()]
+        name = self.module.name("object")
+        lines = [f"def {name}(cur, env):  # {where}"]
+        if all(code.sure for _, code in fields):
+            items = ", ".join(f"{key!r}: {code.expr}" for key, code in fields)
+            self.module.add(lines + [f"    return {{{items}}}"])
+            return name
+        lines.append("    out = {}")
+        for key, code in fields:
+            if code.sure:
+                lines.append(f"    out[{key!r}] = {code.expr}")
+            else:
+                lines += [f"    value = {code.expr}", "    if value is not MISSING:",
+                          f"        out[{key!r}] = value"]
+        self.module.add(lines + ["    return out"])
+        return name
 
-        def run(cur: Any, env: Env) -> Any:
-            out = {}
-            for key, fn in fields:
-                value = fn(cur, env)
-                if value is not MISSING:
-                    out[key] = value
-            return out
-        return run
+    def _list(self, node: list, where: str) -> str:
+        items = [self.code(sub, f"{where}[{i}]") for i, sub in enumerate(node)]
+        name = self.module.name("list")
+        lines = [f"def {name}(cur, env):  # {where}"]
+        if all(code.sure for code in items):
+            self.module.add(lines + [f"    return [{', '.join(code.expr for code in items)}]"])
+            return name
+        lines.append("    out = []")
+        for code in items:
+            if code.sure:
+                lines.append(f"    out.append({code.expr})")
+            else:
+                lines += [f"    value = {code.expr}", "    if value is not MISSING:",
+                          "        out.append(value)"]
+        self.module.add(lines + ["    return out"])
+        return name
 
-    def _list(self, node: list, where: str) -> Node:
-        items = tuple(self.compile(sub, f"{where}[{i}]") for i, sub in enumerate(node))
-
-        def run(cur: Any, env: Env) -> Any:
-            out = []
-            for fn in items:
-                value = fn(cur, env)
-                if value is not MISSING:
-                    out.append(value)
-            return out
-        return run
-
-    def _form(self, node: dict, where: str) -> Node:
+    # -- forms -------------------------------------------------------------------------
+    def _form(self, node: dict, where: str) -> Code:
         shapes = [s for s in _SHAPES if s in node]
         if len(shapes) > 1:
             raise self.error(where, f"a form takes one of {_SHAPES}, got {shapes}")
@@ -119,28 +180,24 @@ class Compiler:
         if len(sources) > 1:
             raise self.error(where, f"a form takes one source, got {sources}")
         self._check_pairs(node, where)
-        source = self._source(node, where)
-        shape = self._located(node, self._shape(node, shapes[0] if shapes else None, where))
-        if "as" in node and shape is not None and "each" not in node:
-            shape = _bound(node["as"], shape)
-        finish = self._finish(node, where)
-        if source is None and shape is None and finish is None and ("when" in node or "unless" in node):
-            raise self.error(where, "a gated form needs something to produce (from, const, a shape...)")
-        body = _chain(source, shape, finish)
         gate = "when" if "when" in node else "unless" if "unless" in node else None
-        if gate is None:
-            return body
         if "when" in node and "unless" in node:
             raise self.error(where, "use `when` or `unless`, not both")
-        cond = self.condition(node[gate], f"{where}.{gate}")
-        want = gate == "when"
-        other = self.compile(node["else"], f"{where}.else") if "else" in node else None
-
-        def gated(cur: Any, env: Env) -> Any:
-            if truthy(cond(cur, env)) == want:
-                return body(cur, env)
-            return other(cur, env) if other else MISSING
-        return gated
+        source = self._source(node, where)
+        shape = shapes[0] if shapes else None
+        finishes = "map" in node or "default" in node or bool(node.get("required"))
+        if source is None and shape is None and not finishes and gate:
+            raise self.error(where, "a gated form needs something to produce (from, const, a shape...)")
+        if shape is None and "map" not in node and not node.get("required"):
+            body = self._inline(node, source)
+        else:
+            body = Code(f"{self._function(node, where, source, shape)}(cur, env)")
+        if gate is None:
+            return body
+        cond = self._condition(node[gate], f"{where}.{gate}")
+        other = self.code(node["else"], f"{where}.else") if "else" in node else Code("MISSING")
+        yes, no = (body, other) if gate == "when" else (other, body)
+        return Code(f"({yes.expr} if truthy({cond}) else {no.expr})", yes.sure and no.sure)
 
     def _check_pairs(self, node: dict, where: str) -> None:
         needs = {"at": "each", "where": "each", "cases": "switch", "args": "call"}
@@ -155,186 +212,136 @@ class Compiler:
         if "switch" in node and "cases" not in node:
             raise self.error(where, "`switch` needs `cases`")
 
-    def _source(self, node: dict, where: str) -> Node | None:
+    def _source(self, node: dict, where: str) -> Code | None:
+        t = self.module.temp
         if "from" in node and isinstance(node["from"], (dict, list)):
-            return self.compile(node["from"], f"{where}.from")   # a node as the source
+            return self.code(node["from"], f"{where}.from")   # a node as the source
         if "from" in node:
             text = node["from"]
             if isinstance(text, str) and _FIELD.match(text):  # the commonest form: one key of the current value
-                key = text
-
-                def take_key(cur: Any, env: Env) -> Any:
-                    if isinstance(cur, dict):
-                        value = cur.get(key)
-                        if value is not None:
-                            return value
-                    return MISSING
-                return take_key
-            get = self.expr(text, f"{where}.from")
-
-            def take(cur: Any, env: Env) -> Any:
-                value = get(cur, env)
-                return MISSING if value is None else value
-            return take
+                v = t()
+                return Code(f"({v} if isinstance(cur, dict) and ({v} := cur.get({text!r})) is not None "
+                            f"else MISSING)")
+            got, v = self._expr(text, f"{where}.from"), t()
+            return Code(f"(MISSING if ({v} := {got}) is None else {v})")  # null is absent
         if "const" in node:
-            return lambda cur, env, _v=node["const"]: _v
+            return Code(self.module.literal(node["const"]), sure=True)
         if "template" in node:
-            return self.template(node["template"], f"{where}.template")
+            render = self.template(node["template"], f"{where}.template")
+            return Code(f"{self.module.const(render, 'template')}(cur, env)")
         return None
 
-    @staticmethod
-    def _located(node: dict, shape: Callable | None) -> Callable | None:
-        """Errors inside a shape are located under the `from` path that fed it."""
-        label = node.get("from")
-        if shape is None or not isinstance(label, str) or not _PLAIN_PATH.match(label):
-            return shape
-        parts = tuple(label.split("."))
+    def _inline(self, node: dict, source: Code | None) -> Code:
+        """A form without a shape, map or `required`: one expression."""
+        value = source or Code("cur")
+        if "default" not in node:
+            return value
+        if value.sure:
+            return value
+        v = self.module.temp()
+        return Code(f"({self.module.literal(node['default'])} if ({v} := {value.expr}) is MISSING "
+                    f"else {v})", sure=node["default"] is not MISSING)
 
-        def run(value: Any, cur: Any, env: Env) -> Any:
-            try:
-                return shape(value, cur, env)
-            except TransformError as exc:
-                raise exc.within(*parts) from None
-        return run
+    def _function(self, node: dict, where: str, source: Code | None, shape: str | None) -> str:
+        """A form with a shape (or a map / `required`): straight-line statements on `value`."""
+        name = self.module.name("form")
+        lines = [f"def {name}(cur, env):  # {where}", f"    value = {source.expr if source else 'cur'}"]
+        if shape is not None:
+            if "as" in node and shape != "each":
+                lines.append(f"    env = {{**env, {node['as']!r}: value}}")
+            body = getattr(self, f"_shape_{shape}")(node, f"{where}.{shape}")
+            label = node.get("from")
+            if isinstance(label, str) and _PLAIN_PATH.match(label):
+                # errors inside a shape are located under the `from` path that fed it
+                lines += ["    try:", *indent(body, 8), "    except TransformError as exc:",
+                          f"        raise exc.within(*{tuple(label.split('.'))!r}) from None"]
+            else:
+                lines += indent(body)
+        lines += indent(self._finish(node))
+        self.module.add(lines + ["    return value"])
+        return name
 
-    def _shape(self, node: dict, shape: str | None, where: str) -> Callable | None:
-        if shape is None:
-            return None
-        return getattr(self, f"_shape_{shape}")(node, f"{where}.{shape}")
-
-    def _shape_each(self, node: dict, where: str) -> Callable:
-        item = self.compile(node["each"], where)
+    # -- shapes: statements that turn `value` into the shape's result ---------------------
+    def _shape_each(self, node: dict, where: str) -> list[str]:
+        item = self.code(node["each"], where)
         name, at = node.get("as"), node.get("at")
-        keep = self.expr(node["where"], f"{where}.where") if "where" in node else None
         label = node.get("from", "@")
         label = label if isinstance(label, str) else "@"
-        source = label if not _PLAIN_PATH.match(label) else "@"  # plain paths: see _located
+        source = label if not _PLAIN_PATH.match(label) else "@"  # plain paths: see _function
+        here = "()" if source == "@" else repr((source,))
+        within = "exc.within(i)" if source == "@" else f"exc.within({source!r}, i)"
+        lines = ["if value is not MISSING:",
+                 "    if not isinstance(value, list):",
+                 f"        raise TransformError(f'expected a list, got {{type(value).__name__}}', {here})",
+                 "    out = []"]
+        binds = ([f"{name!r}: cur"] if name else []) + ([f"{at!r}: i"] if at else [])
+        if binds:
+            lines.append("    outer = env")
+        lines.append("    for i, cur in enumerate(value):")
+        if binds:
+            lines.append(f"        env = {{**outer, {', '.join(binds)}}}")
+        if "where" in node:
+            keep = self._expr(node["where"], f"{where}.where")
+            lines += [f"        if not truthy({keep}):", "            continue"]
+        lines += ["        try:", f"            got = {item.expr}", "        except TransformError as exc:",
+                  f"            raise {within} from None"]
+        lines += (["        out.append(got)"] if item.sure else
+                  ["        if got is not MISSING:", "            out.append(got)"])
+        return lines + ["    value = out"]
 
-        def run(value: Any, cur: Any, env: Env) -> Any:
-            if value is MISSING:
-                return MISSING
-            if not isinstance(value, list):
-                raise TransformError(f"expected a list, got {type(value).__name__}",
-                                     () if source == "@" else (source,))
-            out = []
-            for i, element in enumerate(value):
-                local = {**env, name: element} if name else env
-                if at:
-                    local = {**local, at: i}
-                if keep is not None and not truthy(keep(element, local)):
-                    continue
-                try:
-                    got = item(element, local)
-                except TransformError as exc:
-                    raise exc.within(i) if source == "@" else exc.within(source, i)
-                if got is not MISSING:
-                    out.append(got)
-            return out
-        return run
-
-    def _shape_object(self, node: dict, where: str) -> Callable:
+    def _shape_object(self, node: dict, where: str) -> list[str]:
         inner = self._object(node["object"], where)
-        return lambda value, cur, env: MISSING if value is MISSING else inner(value, env)
+        return ["if value is not MISSING:", f"    value = {inner}(value, env)"]
 
-    def _shape_apply(self, node: dict, where: str) -> Callable:
-        inner = self.define(node["apply"], where)
-        return lambda value, cur, env: MISSING if value is MISSING else inner(value, env)
+    def _shape_apply(self, node: dict, where: str) -> list[str]:
+        inner = self._define(node["apply"], where)
+        return ["if value is not MISSING:", f"    value = {inner}(value, env)"]
 
-    def _shape_switch(self, node: dict, where: str) -> Callable:
-        key = self.expr(node["switch"], where)
-        cases = {k: self.compile(v, f"{where}.cases.{k}") for k, v in node["cases"].items()}
+    def _shape_switch(self, node: dict, where: str) -> list[str]:
+        lines = ["if value is not MISSING:", "    cur = value",
+                 f"    key = _key({self._expr(node['switch'], where)})", "    value = MISSING"]
+        for i, (case, sub) in enumerate(node["cases"].items()):
+            code = self.code(sub, f"{where}.cases.{case}")
+            lines += [f"    {'if' if i == 0 else 'elif'} key == {self.module.literal(case)}:",
+                      f"        value = {code.expr}"]
+        return lines
 
-        def run(value: Any, cur: Any, env: Env) -> Any:
-            if value is MISSING:
-                return MISSING
-            branch = cases.get(_key(key(value, env)))
-            return branch(value, env) if branch else MISSING
-        return run
-
-    def _shape_call(self, node: dict, where: str) -> Callable:
+    def _shape_call(self, node: dict, where: str) -> list[str]:
         name = node["call"]
         fn = self.functions.get(name)
         if fn is None:
             raise self.error(where, f"unknown function {name!r}; known: {sorted(self.functions)}")
+        call = self.module.const(fn, "fn")
         args = node.get("args")
         # Functions see None for absent arguments and return None for "nothing".
+        done = ["    value = MISSING if result is None else result"]
         if args is None:
-            def one(value: Any, cur: Any, env: Env) -> Any:
-                if value is MISSING:
-                    return MISSING
-                result = fn(value)
-                return MISSING if result is None else result
-            return one
+            return ["if value is not MISSING:", f"    result = {call}(value)", *done]
         if isinstance(args, list):
-            parts = tuple(self.compile(a, f"{where}.args[{i}]") for i, a in enumerate(args))
+            given = [self._or_none(self.code(a, f"{where}.args[{i}]")) for i, a in enumerate(args)]
+        elif isinstance(args, dict):
+            given = [f"**{{{', '.join(f'{k!r}: ' + self._or_none(self.code(a, f'{where}.args.{k}')) for k, a in args.items())}}}"]
+        else:
+            raise self.error(where, "`args` must be a list or a mapping")
+        return ["if True:", "    cur = value", f"    result = {call}({', '.join(given)})", *done]
 
-            def positional(value: Any, cur: Any, env: Env) -> Any:
-                result = fn(*[None if v is MISSING else v for v in [p(value, env) for p in parts]])
-                return MISSING if result is None else result
-            return positional
-        if isinstance(args, dict):
-            named = tuple((k, self.compile(a, f"{where}.args.{k}")) for k, a in args.items())
-
-            def keywords(value: Any, cur: Any, env: Env) -> Any:
-                kwargs = {}
-                for k, p in named:
-                    v = p(value, env)
-                    kwargs[k] = None if v is MISSING else v
-                result = fn(**kwargs)
-                return MISSING if result is None else result
-            return keywords
-        raise self.error(where, "`args` must be a list or a mapping")
-
-    def _finish(self, node: dict, where: str) -> Callable | None:
+    def _finish(self, node: dict) -> list[str]:
+        """`map`, `default` and `required`, on `value`."""
         table = node.get("map")
-        default = node.get("default", MISSING)
-        required = node.get("required", False)
-        if table is None and default is MISSING and not required:
-            return None
+        has_default = "default" in node
         source = node.get("from")
-        label = (source,) if isinstance(source, str) and _PLAIN_PATH.match(source) else ()
-
-        def run(value: Any) -> Any:
-            if table is not None and value is not MISSING:
-                key = _key(value)
-                if key not in table and default is MISSING:
-                    raise TransformError(f"{value!r} is not one of {sorted(table)}", label)
-                value = table.get(key, default)
-            if value is MISSING:
-                if required:
-                    raise TransformError("required value is missing", label)
-                return default
-            return value
-        return run
-
-
-def _bound(name: str, shape: Callable) -> Callable:
-    """`as:` outside `each`: the shape sees the source value under that name too."""
-    return lambda value, cur, env: shape(value, cur, {**env, name: value})
-
-
-def _key(value: Any) -> Any:
-    """Map/switch keys come from YAML, where keys are strings: look values up as text."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return value if isinstance(value, str) else None
-
-
-def _chain(source: Node | None, shape: Callable | None, finish: Callable | None) -> Node:
-    if source is not None and shape is None and finish is None:
-        return source
-    if source is None and shape is not None and finish is None:
-        return lambda cur, env: shape(cur, cur, env)
-    if source is not None and shape is not None and finish is None:
-        return lambda cur, env: shape(source(cur, env), cur, env)
-    if source is not None and shape is None:
-        return lambda cur, env: finish(source(cur, env))
-
-    def run(cur: Any, env: Env) -> Any:
-        value = source(cur, env) if source is not None else cur
-        if shape is not None:
-            value = shape(value, cur, env)
-        return finish(value) if finish is not None else value
-    return run
+        label = repr((source,) if isinstance(source, str) and _PLAIN_PATH.match(source) else ())
+        lines: list[str] = []
+        default = self.module.literal(node["default"]) if has_default else "MISSING"
+        if table is not None:
+            known = self.module.const(table, "table")
+            lines += ["if value is not MISSING:", "    key = _key(value)", f"    if key in {known}:",
+                      f"        value = {known}[key]", "    else:"]
+            lines += ([f"        value = {default}"] if has_default else
+                      [f"        raise TransformError(f'{{value!r}} is not one of {{sorted({known})}}', {label})"])
+        if node.get("required"):
+            lines += ["if value is MISSING:",
+                      f"    raise TransformError('required value is missing', {label})"]
+        elif has_default:
+            lines += ["if value is MISSING:", f"    value = {default}"]
+        return lines
