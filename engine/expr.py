@@ -162,7 +162,7 @@ def _interpret(node: dict, value: Any) -> Any:
     type of data (a client's null where a string was expected) is 'no value', not a crash."""
     try:
         return _INTERPRETER.visit(node, value)
-    except jexc.JMESPathError:
+    except (jexc.JMESPathError, TypeError):  # e.g. its contains('s', `1`) is a bare `in`
         return None
 
 
@@ -329,7 +329,8 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "starts_with": lambda s, p: s.startswith(p) if isinstance(s, str) and isinstance(p, str) else None,
     "ends_with": lambda s, p: s.endswith(p) if isinstance(s, str) and isinstance(p, str) else None,
     "length": lambda v: len(v) if isinstance(v, (str, list, dict)) else None,
-    "contains": lambda hay, needle: needle in hay if isinstance(hay, (str, list)) else None,
+    "contains": lambda hay, needle: (needle in hay if isinstance(hay, list) or isinstance(needle, str)
+                                     else False) if isinstance(hay, (str, list)) else None,
 }
 
 

@@ -30,8 +30,20 @@ def _scope(cur: Any, env: dict, names: tuple[str, ...]) -> dict:
     return scope
 
 
+def _flatten(value: Any) -> Any:
+    if not isinstance(value, list):
+        return None
+    out: list = []
+    for item in value:
+        if isinstance(item, list):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out
+
+
 # Names every generated module can use.
-SCOPE: dict[str, Any] = {"truthy": truthy, "_equal": _equal, "_scope": _scope}
+SCOPE: dict[str, Any] = {"truthy": truthy, "_equal": _equal, "_scope": _scope, "_flatten": _flatten}
 _ROOT = "cur"
 
 
@@ -66,11 +78,16 @@ class _Writer:
             return got
         return f"{self.mod.const(_node(node), 'x')}({self._value(base)})"  # expr.py's closure
 
+    def _scoped(self, base: str) -> bool:
+        """At the top of a mixed expression the value is the scope: a dict, never null."""
+        return bool(self.bindings) and base == _ROOT
+
     def _value(self, base: str) -> str:
         """What a closure-run subtree sees: at the top of a mixed expression, the scope."""
-        if self.bindings and base == _ROOT:
-            return f"_scope(cur, env, {self.bindings!r})"
-        return base
+        return f"_scope(cur, env, {self.bindings!r})" if self._scoped(base) else base
+
+    def _unless_null(self, base: str, expr: str) -> str:
+        return expr if self._scoped(base) else f"(None if {base} is None else {expr})"
 
     def _field(self, node: dict, base: str) -> str:
         key = node["value"]
@@ -89,6 +106,8 @@ class _Writer:
     _index_expression = _subexpression
 
     def _index(self, node: dict, base: str) -> str:
+        if self._scoped(base):
+            return "None"
         i = node["value"]
         fits = f"len({base}) > {i}" if i >= 0 else f"len({base}) >= {-i}"
         return f"({base}[{i}] if isinstance({base}, list) and {fits} else None)"
@@ -123,6 +142,36 @@ class _Writer:
 
     def _not_expression(self, node: dict, base: str) -> str:
         return f"(not truthy({self.gen(node['children'][0], base)}))"
+
+    def _identity(self, node: dict, base: str) -> str:
+        return self._value(base)
+
+    def _projection(self, node: dict, base: str) -> str:
+        """`a[*].b`, `a[].b`, `a[?c].b`: a comprehension over the list, dropping nulls.
+        Temporaries the items' code binds with `:=` live in the enclosing function (PEP 572)."""
+        left, right, *cond = node["children"]
+        items, item, got = self.mod.temp(), self.mod.name("item"), self.mod.temp()
+        keep = f"truthy({self.gen(cond[0], item)}) and " if cond else ""
+        loop = f"[{got} for {item} in {items} if {keep}({got} := {self.gen(right, item)}) is not None]"
+        return f"({loop} if isinstance({items} := {self.gen(left, base)}, list) else None)"
+
+    _filter_projection = _projection
+
+    def _flatten(self, node: dict, base: str) -> str:
+        return f"_flatten({self.gen(node['children'][0], base)})"
+
+    def _pipe(self, node: dict, base: str) -> str:
+        left, right = node["children"]
+        t = self.mod.temp()
+        return f"(({t} := {self.gen(left, base)}), {self.gen(right, t)})[1]"
+
+    def _multi_select_list(self, node: dict, base: str) -> str:
+        items = ", ".join(self.gen(child, base) for child in node["children"])
+        return self._unless_null(base, f"[{items}]")
+
+    def _multi_select_dict(self, node: dict, base: str) -> str:
+        items = ", ".join(f"{c['value']!r}: {self.gen(c['children'][0], base)}" for c in node["children"])
+        return self._unless_null(base, f"{{{items}}}")
 
     def _function_expression(self, node: dict, base: str) -> str | None:
         fn = _FUNCTIONS.get(node["value"])
