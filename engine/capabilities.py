@@ -120,7 +120,7 @@ class Matrix:
         lines = [f"def {name}(cur, env):", "    out = []"]
         for fid, f in raw["features"].items():
             test = self._source(f["detect"], f"features.{fid}.detect")
-            lines += [f"    if truthy({test}):", f"        out.append({fid!r})"]
+            lines += [f"    if {exprgen.truth(test, self.module.temp())}:", f"        out.append({fid!r})"]
         self.module.add(lines + ["    return tuple(out)"])
         return Entry(self.module, name)
 

@@ -127,7 +127,8 @@ class Dialect:
                                 code="bad_upstream_response") from None
         if not isinstance(out, dict):
             raise UpstreamError(f"{self.name} response could not be read", code="bad_upstream_response")
-        out.setdefault("id", synth_id("chatcmpl-", env.get("model"), env.get("now")))
+        if "id" not in out:  # a digest is not free: only when the provider gave no id
+            out["id"] = synth_id("chatcmpl-", env.get("model"), env.get("now"))
         out.setdefault("object", "chat.completion")
         out.setdefault("created", env.get("now", 0))
         out.setdefault("model", env.get("model") or "")

@@ -20,7 +20,7 @@ from typing import Any
 
 from .codegen import Module
 from .expr import (_ANY_BINDING, _BINDING, _FUNCTIONS, _equal, _node, _parse, _rest_is_a_path,
-                   _unquoted, truthy)
+                   _unquoted)
 
 
 def _scope(cur: Any, env: dict, names: tuple[str, ...]) -> dict:
@@ -43,8 +43,15 @@ def _flatten(value: Any) -> Any:
 
 
 # Names every generated module can use.
-SCOPE: dict[str, Any] = {"truthy": truthy, "_equal": _equal, "_scope": _scope, "_flatten": _flatten}
+SCOPE: dict[str, Any] = {"_equal": _equal, "_scope": _scope, "_flatten": _flatten}
 _ROOT = "cur"
+
+
+def truth(value: str, t: str) -> str:
+    """A condition with JMESPath's truth (0 is true; null, false, "", [] and {} are not),
+    inline instead of a call to expr.truthy: Python's truth differs only on 0 and 0.0.
+    `t` is a fresh temporary that holds the value afterwards."""
+    return f"(({t} := {value}) or {t} == 0 and {t} is not False)"
 
 
 def source(text: str, mod: Module) -> str:
@@ -133,15 +140,15 @@ class _Writer:
     def _and_expression(self, node: dict, base: str) -> str:
         left, right = node["children"]
         t = self.mod.temp()
-        return f"({self.gen(right, base)} if truthy({t} := {self.gen(left, base)}) else {t})"
+        return f"({self.gen(right, base)} if {truth(self.gen(left, base), t)} else {t})"
 
     def _or_expression(self, node: dict, base: str) -> str:
         left, right = node["children"]
         t = self.mod.temp()
-        return f"({t} if truthy({t} := {self.gen(left, base)}) else {self.gen(right, base)})"
+        return f"({t} if {truth(self.gen(left, base), t)} else {self.gen(right, base)})"
 
     def _not_expression(self, node: dict, base: str) -> str:
-        return f"(not truthy({self.gen(node['children'][0], base)}))"
+        return f"(not {truth(self.gen(node['children'][0], base), self.mod.temp())})"
 
     def _identity(self, node: dict, base: str) -> str:
         return self._value(base)
@@ -151,7 +158,7 @@ class _Writer:
         Temporaries the items' code binds with `:=` live in the enclosing function (PEP 572)."""
         left, right, *cond = node["children"]
         items, item, got = self.mod.temp(), self.mod.name("item"), self.mod.temp()
-        keep = f"truthy({self.gen(cond[0], item)}) and " if cond else ""
+        keep = f"{truth(self.gen(cond[0], item), self.mod.temp())} and " if cond else ""
         loop = f"[{got} for {item} in {items} if {keep}({got} := {self.gen(right, item)}) is not None]"
         return f"({loop} if isinstance({items} := {self.gen(left, base)}, list) else None)"
 

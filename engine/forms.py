@@ -59,14 +59,17 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, str) else None
 
 
-_SCOPE = {**exprgen.SCOPE, "MISSING": MISSING, "TransformError": TransformError, "_key": _key}
+_SCOPE = {**exprgen.SCOPE, "MISSING": MISSING, "TransformError": TransformError, "_key": _key,
+          "_no_get": {}.get}
 
 
 @dataclass(frozen=True)
 class Code:
-    """A Python expression over the locals `cur` and `env`; `sure`: it never gives MISSING."""
+    """A Python expression over the locals `cur` and `env`; `sure`: it never gives MISSING;
+    `key`: it is `from: <key>` alone (an object template reads those with one hoisted get)."""
     expr: str
     sure: bool = False
+    key: str | None = None
 
 
 class Compiler:
@@ -145,8 +148,13 @@ class Compiler:
             self.module.add(lines + [f"    return {{{items}}}"])
             return name
         lines.append("    out = {}")
+        if any(code.key for _, code in fields):
+            lines.append("    get = cur.get if isinstance(cur, dict) else _no_get")
         for key, code in fields:
-            if code.sure:
+            if code.key:
+                lines += [f"    value = get({code.key!r})", "    if value is not None:",
+                          f"        out[{key!r}] = value"]
+            elif code.sure:
                 lines.append(f"    out[{key!r}] = {code.expr}")
             else:
                 lines += [f"    value = {code.expr}", "    if value is not MISSING:",
@@ -197,7 +205,8 @@ class Compiler:
         cond = self._condition(node[gate], f"{where}.{gate}")
         other = self.code(node["else"], f"{where}.else") if "else" in node else Code("MISSING")
         yes, no = (body, other) if gate == "when" else (other, body)
-        return Code(f"({yes.expr} if truthy({cond}) else {no.expr})", yes.sure and no.sure)
+        test = exprgen.truth(cond, self.module.temp())
+        return Code(f"({yes.expr} if {test} else {no.expr})", yes.sure and no.sure)
 
     def _check_pairs(self, node: dict, where: str) -> None:
         needs = {"at": "each", "where": "each", "cases": "switch", "args": "call"}
@@ -221,7 +230,7 @@ class Compiler:
             if isinstance(text, str) and _FIELD.match(text):  # the commonest form: one key of the current value
                 v = t()
                 return Code(f"({v} if isinstance(cur, dict) and ({v} := cur.get({text!r})) is not None "
-                            f"else MISSING)")
+                            f"else MISSING)", key=text)
             got, v = self._expr(text, f"{where}.from"), t()
             return Code(f"(MISSING if ({v} := {got}) is None else {v})")  # null is absent
         if "const" in node:
@@ -235,7 +244,7 @@ class Compiler:
         """A form without a shape, map or `required`: one expression."""
         value = source or Code("cur")
         if "default" not in node:
-            return value
+            return value if "as" not in node else Code(value.expr, value.sure)
         if value.sure:
             return value
         v = self.module.temp()
@@ -282,7 +291,7 @@ class Compiler:
             lines.append(f"        env = {{**outer, {', '.join(binds)}}}")
         if "where" in node:
             keep = self._expr(node["where"], f"{where}.where")
-            lines += [f"        if not truthy({keep}):", "            continue"]
+            lines += [f"        if not {exprgen.truth(keep, self.module.temp())}:", "            continue"]
         lines += ["        try:", f"            got = {item.expr}", "        except TransformError as exc:",
                   f"            raise {within} from None"]
         lines += (["        out.append(got)"] if item.sure else
