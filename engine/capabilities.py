@@ -100,6 +100,7 @@ class Matrix:
         self.features = {fid: self._feature(fid, f) for fid, f in raw["features"].items()}
         self.params = {pid: self._param(pid, p or {}) for pid, p in raw["params"].items()}
         self._detect_all = self._detector(raw)
+        self._detected_params = tuple(p for p in self.params.values() if p.detect is not None)
         self.core = frozenset(raw.get("core", ()))
         self.rows = {name: self._row(name, row) for name, row in raw["providers"].items()}
         self._cache: dict[tuple[str, str], Resolved] = {}
@@ -229,8 +230,8 @@ class Matrix:
                                            f"unknown parameter {key!r}", policy, reports)
                 continue
             out = self._check_one(provider, model, out, param, cells.get(key), value, policy, reports)
-        for param in self.params.values():
-            if param.detect is not None and truthy(param.detect(request, {"request": request})):
+        for param in self._detected_params:
+            if truthy(param.detect(request, {"request": request})):
                 out = self._check_one(provider, model, out, param, cells.get(param.id), None,
                                       policy, reports)
         return out

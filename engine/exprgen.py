@@ -47,10 +47,17 @@ SCOPE: dict[str, Any] = {"_equal": _equal, "_scope": _scope, "_flatten": _flatte
 _ROOT = "cur"
 
 
+class Bool(str):
+    """Source of an expression whose value is always True or False (a comparison, a `!`):
+    its Python truth is its JMESPath truth, so `truth` uses it as it is."""
+
+
 def truth(value: str, t: str) -> str:
     """A condition with JMESPath's truth (0 is true; null, false, "", [] and {} are not),
     inline instead of a call to expr.truthy: Python's truth differs only on 0 and 0.0.
     `t` is a fresh temporary that holds the value afterwards."""
+    if isinstance(value, Bool):
+        return f"({t} := {value})"
     return f"(({t} := {value}) or {t} == 0 and {t} is not False)"
 
 
@@ -133,22 +140,24 @@ class _Writer:
         left = self.gen(left_node, base)
         if right_node["type"] == "literal" and isinstance(right_node["value"], str):
             # comparing with a string: Python's == is JMESPath's
-            return f"({left} {'==' if op == 'eq' else '!='} {right_node['value']!r})"
+            return Bool(f"({left} {'==' if op == 'eq' else '!='} {right_node['value']!r})")
         test = f"_equal({left}, {self.gen(right_node, base)})"
-        return test if op == "eq" else f"(not {test})"
+        return Bool(test if op == "eq" else f"(not {test})")
 
     def _and_expression(self, node: dict, base: str) -> str:
         left, right = node["children"]
-        t = self.mod.temp()
-        return f"({self.gen(right, base)} if {truth(self.gen(left, base), t)} else {t})"
+        t, first, second = self.mod.temp(), self.gen(left, base), self.gen(right, base)
+        both = Bool if isinstance(first, Bool) and isinstance(second, Bool) else str
+        return both(f"({second} if {truth(first, t)} else {t})")
 
     def _or_expression(self, node: dict, base: str) -> str:
         left, right = node["children"]
-        t = self.mod.temp()
-        return f"({t} if {truth(self.gen(left, base), t)} else {self.gen(right, base)})"
+        t, first, second = self.mod.temp(), self.gen(left, base), self.gen(right, base)
+        both = Bool if isinstance(first, Bool) and isinstance(second, Bool) else str
+        return both(f"({t} if {truth(first, t)} else {second})")
 
     def _not_expression(self, node: dict, base: str) -> str:
-        return f"(not {truth(self.gen(node['children'][0], base), self.mod.temp())})"
+        return Bool(f"(not {truth(self.gen(node['children'][0], base), self.mod.temp())})")
 
     def _identity(self, node: dict, base: str) -> str:
         return self._value(base)

@@ -40,9 +40,11 @@ def check_request(body: Any) -> None:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise _fail("a model id string is required", "model")
-    for key, kinds in _TYPES.items():
-        value = body.get(key)
-        if value is not None and (not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds):
+    for key, value in body.items():  # a request has a handful of keys; _TYPES has dozens
+        kinds = _TYPES.get(key)
+        if kinds is None or value is None:
+            continue
+        if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
             names = " or ".join(k.__name__ for k in kinds)
             raise _fail(f"expected {names}, got {_type_name(value)}", key)
     stop = body.get("stop")
