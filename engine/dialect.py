@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import SpecError, TransformError, UpstreamError
-from .expr import truthy
 from .forms import MISSING, Compiler, Node
 from .functions import FUNCTIONS, synth_id
 from .templates import compile_template, make_environment
@@ -81,8 +80,7 @@ class Dialect:
 
     def _action(self, raw: dict, where: str) -> Action:
         kinds = [k for k in ACTIONS if k in raw]
-        when = self.c.condition(raw["when"], f"{where}.when") if "when" in raw else None
-        test = (lambda cur, env, _w=when: truthy(_w(cur, env))) if when else None
+        test = self.c.test(raw["when"], f"{where}.when") if "when" in raw else None
         if "each" in raw:
             if kinds or "do" not in raw:
                 raise SpecError("`each` takes `as` and `do`, and no action word", file=self.file, where=where)

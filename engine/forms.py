@@ -97,6 +97,10 @@ class Compiler:
         """`when:` takes an expression, or a node (e.g. `{apply: named_condition}`)."""
         return self.module.entry(self._condition(raw, where))
 
+    def test(self, raw: Any, where: str) -> Node:
+        """A condition as a callable whose result has, in Python, the JMESPath truth of the condition."""
+        return self.module.entry(exprgen.truth(self._condition(raw, where), self.module.temp()))
+
     def define(self, name: str, where: str) -> Node:
         return self.module.entry(f"{self._define(name, where)}(cur, env)")
 
@@ -308,7 +312,8 @@ class Compiler:
 
     def _shape_switch(self, node: dict, where: str) -> list[str]:
         lines = ["if value is not MISSING:", "    cur = value",
-                 f"    key = _key({self._expr(node['switch'], where)})", "    value = MISSING"]
+                 f"    key = {self._expr(node['switch'], where)}",
+                 "    if key.__class__ is not str:", "        key = _key(key)", "    value = MISSING"]
         for i, (case, sub) in enumerate(node["cases"].items()):
             code = self.code(sub, f"{where}.cases.{case}")
             lines += [f"    {'if' if i == 0 else 'elif'} key == {self.module.literal(case)}:",
@@ -344,7 +349,8 @@ class Compiler:
         default = self.module.literal(node["default"]) if has_default else "MISSING"
         if table is not None:
             known = self.module.const(table, "table")
-            lines += ["if value is not MISSING:", "    key = _key(value)", f"    if key in {known}:",
+            lines += ["if value is not MISSING:", "    key = value if value.__class__ is str else _key(value)",
+                      f"    if key in {known}:",
                       f"        value = {known}[key]", "    else:"]
             lines += ([f"        value = {default}"] if has_default else
                       [f"        raise TransformError(f'{{value!r}} is not one of {{sorted({known})}}', {label})"])

@@ -22,18 +22,24 @@ class SSEDecoder:
         if self._pending_cr and data.startswith(b"\n"):
             data = data[1:]
         self._pending_cr = False
-        self._buf += data
+        buf = self._buf + data if self._buf else data
         out: list[tuple[str | None, str]] = []
-        while True:
-            cut = _line_end(self._buf)
+        if b"\r" not in buf:  # the usual case: LF only, one split instead of a scan per line
+            *lines, self._buf = buf.split(b"\n")
+            for line in lines:
+                self._line(line, out)
+            return out
+        pos = 0
+        while True:  # positions, not re-slicing: a large chunk stays linear
+            cut = _line_end(buf, pos)
             if cut is None:
                 break
             start, end = cut
-            line = self._buf[:start]
-            if end == len(self._buf) and self._buf[start:end] == b"\r":
+            if end == len(buf) and buf[start:end] == b"\r":
                 self._pending_cr = True  # maybe the first half of CRLF: the LF may come next
-            self._buf = self._buf[end:]
-            self._line(line, out)
+            self._line(buf[pos:start], out)
+            pos = end
+        self._buf = buf[pos:]
         return out
 
     def _line(self, raw: bytes, out: list) -> None:
@@ -65,10 +71,10 @@ class SSEDecoder:
         return out
 
 
-def _line_end(buf: bytes) -> tuple[int, int] | None:
-    """(index where the line ends, index after its terminator) or None."""
-    n = buf.find(b"\n")
-    r = buf.find(b"\r")
+def _line_end(buf: bytes, pos: int) -> tuple[int, int] | None:
+    """(index where the line from `pos` ends, index after its terminator) or None."""
+    n = buf.find(b"\n", pos)
+    r = buf.find(b"\r", pos)
     if r == -1 and n == -1:
         return None
     if r == -1 or (n != -1 and n < r):
