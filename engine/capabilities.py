@@ -123,7 +123,7 @@ class Matrix:
             test = self._source(f["detect"], f"features.{fid}.detect")
             lines += [f"    if {exprgen.truth(test, self.module.temp())}:", f"        out.append({fid!r})"]
         self.module.add(lines + ["    return tuple(out)"])
-        return Entry(self.module, name)
+        return self.module.entry_of(name)
 
     def _feature(self, fid: str, raw: dict) -> Feature:
         return Feature(fid, raw["title"], self._expr(raw["detect"], f"features.{fid}.detect"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import SpecError, TransformError, UpstreamError
+from .codegen import direct
 from .forms import MISSING, Compiler, Node
 from .functions import FUNCTIONS, synth_id
 from .templates import compile_template, make_environment
@@ -59,6 +60,20 @@ class Dialect:
         self.error_body = self.c.compile(errors["body"], "errors.body") if "body" in errors else None
         self.error_status = {str(k): v for k, v in (errors.get("status") or {}).items()}
         self.media_inline: tuple[str, ...] = tuple((spec.get("media") or {}).get("inline", ()))
+        self._ready = False
+
+    _CALLABLES = ("url", "stream_url", "headers", "body", "response_body", "usage_node", "error_body",
+                  "event_type")
+
+    def ready(self) -> "Dialect":
+        """Compile the generated module on first use; from then on call its functions directly."""
+        if not self._ready:
+            self.c.module.load()
+            for attr in self._CALLABLES:
+                setattr(self, attr, direct(getattr(self, attr)))
+            self.on = {kind: tuple(_direct_action(a) for a in acts) for kind, acts in self.on.items()}
+            self._ready = True
+        return self
 
     # -- compile helpers ---------------------------------------------------------------
     def _string(self, node: Any, where: str) -> Node:
@@ -155,6 +170,11 @@ class Dialect:
         kind = fields.get("type") or _STATUS_TYPES.get(mapped, "api_error" if mapped < 500 else "server_error")
         return UpstreamError(f"{self.title}: {message}", status=mapped, type=kind,
                              code=fields.get("code"), param=fields.get("param"), raw=body)
+
+
+def _direct_action(action: Action) -> Action:
+    return Action(action.kind, direct(action.node), direct(action.when), direct(action.each), action.name,
+                  tuple(_direct_action(a) for a in action.do))
 
 
 def _total(usage: dict) -> dict:

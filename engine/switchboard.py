@@ -82,7 +82,7 @@ class Switchboard:
     def dialect(self, provider: str, model: str = "") -> Dialect:
         found = self.dialects.get(provider)
         if found is not None:
-            return found.for_model(model)
+            return found.for_model(model).ready()
         if provider in self.providers:
             raise RequestError(f"provider {provider!r} has no spec yet; it cannot be called",
                                param="model", code="provider_not_implemented")

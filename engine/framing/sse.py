@@ -24,10 +24,11 @@ class SSEDecoder:
         self._pending_cr = False
         buf = self._buf + data if self._buf else data
         out: list[tuple[str | None, str]] = []
-        if b"\r" not in buf:  # the usual case: LF only, one split instead of a scan per line
-            *lines, self._buf = buf.split(b"\n")
-            for line in lines:
-                self._line(line, out)
+        if b"\r" not in buf:  # the usual case: LF only, complete lines decoded and split at once
+            cut = buf.rfind(b"\n") + 1
+            self._buf = buf[cut:]
+            if cut:
+                self._lines(_decode(buf[:cut - 1]).split("\n"), out)
             return out
         pos = 0
         while True:  # positions, not re-slicing: a large chunk stays linear
@@ -42,25 +43,27 @@ class SSEDecoder:
         self._buf = buf[pos:]
         return out
 
+    def _lines(self, lines: list[str], out: list) -> None:
+        event, data = self._event, self._data
+        for line in lines:
+            if not line:
+                if data or event is not None:
+                    out.append((event, "\n".join(data)))
+                event, data = None, []
+                continue
+            if line[0] == ":":
+                continue
+            name, _, value = line.partition(":")
+            if value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+        self._event, self._data = event, data
+
     def _line(self, raw: bytes, out: list) -> None:
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise StreamError("upstream stream is not valid UTF-8") from None
-        if not line:
-            if self._data or self._event is not None:
-                out.append((self._event, "\n".join(self._data)))
-            self._event, self._data = None, []
-            return
-        if line.startswith(":"):
-            return
-        name, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
+        self._lines([_decode(raw)], out)
 
     def close(self) -> list[tuple[str | None, str]]:
         out: list[tuple[str | None, str]] = []
@@ -69,6 +72,13 @@ class SSEDecoder:
             self._buf = b""
         self._line(b"", out)
         return out
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StreamError("upstream stream is not valid UTF-8") from None
 
 
 def _line_end(buf: bytes, pos: int) -> tuple[int, int] | None:
