@@ -114,7 +114,7 @@ class StreamTranslator:
                 env["content"] = self.env["content"]
             value = action.node(payload, env)
             if value is not MISSING:
-                getattr(self, f"_do_{action.kind}")(value)
+                _HANDLERS[action.kind](self, value)
 
     # -- actions (one per word of the `on:` table) --------------------------------
     def _do_start(self, v: dict) -> None:
@@ -268,6 +268,9 @@ class StreamTranslator:
         self.choices[index].started = True
         self._out.append({**self._envelope(), "choices": [
             {"index": index, "delta": {"role": "assistant"}, "finish_reason": None}]})
+
+
+_HANDLERS = {name[len("_do_"):]: fn for name, fn in vars(StreamTranslator).items() if name.startswith("_do_")}
 
 
 def _deep_merge(into: dict, new: dict) -> None:

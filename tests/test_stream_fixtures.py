@@ -121,3 +121,9 @@ def test_stream_cut_before_its_end_is_an_error(provider: str, name: str) -> None
     raw = _raw(provider, name)
     with pytest.raises(engine.StreamError):
         _run(provider, [raw[: len(raw) * 2 // 3]])
+
+
+def test_every_stream_action_word_has_a_handler() -> None:
+    from engine.dialect import ACTIONS
+    from engine.stream import _HANDLERS
+    assert set(ACTIONS) <= set(_HANDLERS), set(ACTIONS) - set(_HANDLERS)
