@@ -6,7 +6,6 @@ Bad client data raises `TransformError`, which becomes a 400 naming the field.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import lru_cache
 from typing import Any, Callable, Iterable
@@ -193,8 +192,15 @@ def _dig(value: Any, path: str) -> Any:
 def synth_id(prefix: str, *seed: Any) -> str:
     """A deterministic id for things the provider gives none (prefix + hash of `seed`),
     so a stream and its non-stream twin name the same tool call the same way."""
-    digest = hashlib.sha256("\x1f".join(str(s) for s in seed).encode()).hexdigest()
+    digest = _sha256()("\x1f".join(str(s) for s in seed).encode()).hexdigest()
     return f"{prefix}{digest[:24]}"
+
+
+@lru_cache(maxsize=None)
+def _sha256() -> Callable:
+    """hashlib on first use: importing it loads OpenSSL, which cold start need not pay."""
+    import hashlib
+    return hashlib.sha256
 
 
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})

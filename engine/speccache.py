@@ -8,14 +8,18 @@ changes the key; an unwritable cache directory only means no cache.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import Any, Callable
 
 import orjson
 
-VERSION = b"switchboard-spec-cache-1"
+try:  # CPython's built-in BLAKE2: importing hashlib would load OpenSSL (5-15 ms of cold start)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other interpreters
+    from hashlib import blake2b
+
+VERSION = b"switchboard-spec-cache-2"
 
 
 def _directory() -> Path | None:
@@ -31,7 +35,7 @@ def cached(parts: list[bytes], build: Callable[[], Any]) -> Any:
     directory = _directory()
     if directory is None:
         return build()
-    digest = hashlib.sha256(VERSION + b"\0".join(parts)).hexdigest()
+    digest = blake2b(VERSION + b"\0".join(parts), digest_size=32).hexdigest()
     path = directory / digest[:2] / f"{digest}.json"
     try:
         return orjson.loads(path.read_bytes())
