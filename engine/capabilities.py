@@ -18,7 +18,7 @@ from fnmatch import translate
 from typing import Any, Callable
 
 from . import exprgen
-from .codegen import Entry, Module
+from .codegen import Entry, Module, direct
 from .errors import SpecError, UnsupportedFeature
 from .expr import ExprError, truthy
 
@@ -189,7 +189,8 @@ class Matrix:
         return resolved
 
     def active_features(self, request: dict) -> tuple[str, ...]:
-        return self._detect_all(request, {"request": request, **request_facts(request)})
+        detect = self._detect_all = direct(self._detect_all)  # the plain function once compiled
+        return detect(request, {"request": request, **request_facts(request)})
 
     # -- checking ----------------------------------------------------------------
     def check(self, provider: str, model: str, request: dict, policy: str = "refuse") -> Checked:

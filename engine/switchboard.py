@@ -150,8 +150,11 @@ class Switchboard:
         """The media URLs this target needs as bytes (engine.media.MediaRef list); the caller
         fetches them and passes the request through `engine.media.inlined` before translating."""
         from .media import to_fetch
-        check_request(body)  # malformed requests are refused before anything is fetched for them
-        return to_fetch(body, self.dialect(provider, model or body["model"]).media_inline)
+        kinds = self.dialect(provider, model or _model_of(body)).media_inline
+        refs = to_fetch(body, kinds) if kinds else []  # to_fetch reads malformed data safely
+        if refs:
+            check_request(body)  # malformed requests are refused before anything is fetched for them
+        return refs
 
     def capabilities(self) -> dict:
         """The matrix as data (what `switchboard table --format json` prints)."""
@@ -165,6 +168,11 @@ class Switchboard:
         traits = self.matrix.resolve(provider, model).traits if model else {}
         return {"request": request, "model": model, "provider": provider, "traits": traits,
                 "now": int(time.time()) if now is None else now}
+
+
+def _model_of(body: Any) -> str:
+    model = body.get("model") if isinstance(body, dict) else None
+    return model if isinstance(model, str) else ""
 
 
 class _Strict(dict):

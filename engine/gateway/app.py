@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -316,4 +316,4 @@ async def _read_all(response: Any) -> bytes:
 def _request_id(given: str | None) -> str:
     if given and len(given) <= 128 and given.isprintable() and " " not in given:
         return given
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # what uuid4().hex is made of, without building a UUID

@@ -20,6 +20,8 @@ def configure_logging() -> None:
     """One JSON access line per request on stderr (in every worker); the HTTP clients'
     own per-request lines are left out."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # The access line carries what it needs; thread and process names cost every record a lookup.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     for noisy in ("httpx", "httpcore", "aiohttp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

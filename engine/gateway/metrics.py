@@ -8,6 +8,7 @@ is bounded by the accounts' models.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest,
                                multiprocess)
@@ -19,6 +20,7 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple, Any] = {}
         reg = self.registry
         self.requests = Counter("switchboard_requests", "Chat completion requests by outcome",
                                 (*_LABELS, "status", "stream"), registry=reg)
@@ -30,6 +32,15 @@ class Metrics:
                               (*_LABELS, "direction"), registry=reg)
         self.errors = Counter("switchboard_errors", "Errors by OpenAI error type and code",
                               (*_LABELS, "type", "code"), registry=reg)
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """prometheus-client's labels() takes a lock and validates on every call; the labelled
+        children are cached here by their label values (bounded: accounts x models x outcomes)."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     def render(self) -> tuple[bytes, str]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -44,12 +55,12 @@ class Metrics:
             return
         labels = (info.get("account", ""), info["provider"], info.get("model", ""))
         stream = "true" if info.get("stream") else "false"
-        self.requests.labels(*labels, str(info["status"]), stream).inc()
-        self.latency.labels(*labels, stream).observe(info["ms"] / 1000)
+        self._child(self.requests, *labels, str(info["status"]), stream).inc()
+        self._child(self.latency, *labels, stream).observe(info["ms"] / 1000)
         if "upstream_ms" in info:
-            self.upstream.labels(*labels).observe(info["upstream_ms"] / 1000)
+            self._child(self.upstream, *labels).observe(info["upstream_ms"] / 1000)
         for direction in ("prompt", "completion"):
             if info.get(f"{direction}_tokens"):
-                self.tokens.labels(*labels, direction).inc(info[f"{direction}_tokens"])
+                self._child(self.tokens, *labels, direction).inc(info[f"{direction}_tokens"])
         if info.get("error"):
-            self.errors.labels(*labels, info.get("error_type", ""), info["error"]).inc()
+            self._child(self.errors, *labels, info.get("error_type", ""), info["error"]).inc()
