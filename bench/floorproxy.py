@@ -15,8 +15,10 @@ import argparse
 from typing import Any
 
 
-def make_app(upstream: str) -> Any:
+def make_app(upstream: str, client: str = "aiohttp") -> Any:
     import aiohttp
+    if client == "httpx-aiohttp":
+        return _httpx_app(upstream)
 
     session: aiohttp.ClientSession | None = None
 
@@ -55,14 +57,58 @@ def make_app(upstream: str) -> Any:
     return app
 
 
+def _httpx_app(upstream: str) -> Any:
+    """The same proxy with the gateway's own upstream client (httpx's API over aiohttp's pool,
+    engine.gateway.upstream.Upstream): what that client layer adds, by itself."""
+    from engine.gateway.config import DEFAULT_UPSTREAM
+    from engine.gateway.upstream import Upstream
+    client: Upstream | None = None
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        nonlocal client
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    client = Upstream(dict(DEFAULT_UPSTREAM))
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await client.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        if scope["method"] == "GET":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        auth = dict(scope["headers"]).get(b"authorization", b"").decode()
+        sent = await client.send("POST", upstream, {"authorization": auth, "content-type": "application/json"}, body)
+        resp = sent.response
+        await send({"type": "http.response.start", "status": resp.status_code,
+                    "headers": [(b"content-type", resp.headers.get("content-type", "").encode())]})
+        async for piece in resp.aiter_bytes():
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await resp.aclose()
+        await send({"type": "http.response.body", "body": b""})
+    return app
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.floorproxy", description=__doc__.splitlines()[0])
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8788)
+    ap.add_argument("--client", choices=["aiohttp", "httpx-aiohttp"], default="aiohttp")
     args = ap.parse_args(argv)
     import uvicorn
-    uvicorn.run(make_app(args.upstream), host=args.host, port=args.port, log_level="warning", access_log=False,
+    uvicorn.run(make_app(args.upstream, args.client), host=args.host, port=args.port, log_level="warning", access_log=False,
                 lifespan="on")
     return 0
 

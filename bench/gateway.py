@@ -7,9 +7,12 @@ started fresh for each group of runs and stopped (SIGTERM, then SIGKILL of its p
 end, whatever happens. The request is bench.payloads.TYPICAL (about 1 kB: system, user, a tool call
 and its result, two tools); the emulator answers it with a short text (a few SSE events when streamed).
 
-* added latency: open loop at a fixed rate well below every path's capacity, spread over 100
-  connections opened beforehand; gateway latency minus direct-to-emulator latency (same request,
-  same rate, emulator answering at once), p50 and p99; streams also by time to the first byte.
+* added latency: open loop at a fixed rate well below every path's capacity (50 req/s, where the
+  CPUs idle between requests, and 400 req/s, where they stay busy), spread over 100 connections
+  opened beforehand; gateway latency minus direct-to-emulator latency (same request, same rate,
+  emulator answering at once), p50 and p99; streams also by time to the first byte. Beside the
+  gateway, a pass-through Python proxy on the same stack (bench/floorproxy.py) shows the floor
+  that any Python gateway pays here, and how much of the added latency is Switchboard's own.
 * highest sustained rate: closed loop, 100 connections (each sends again as soon as its answer is
   complete); requests per second and the latency there.
 * the published comparison setup: 500 requests per second offered for 60 s (open loop, latency
@@ -45,6 +48,7 @@ LITELLM_KEY = "sk-bench-litellm-0001"
 MODEL = "gpt-4o-mini"
 CONNECTIONS = 100
 PACED_RATE = 50             # req/s for the added-latency rows: below every path's capacity
+BUSY_RATE = 400             # ... and a rate at which the CPUs stay busy (still well below capacity)
 SLOW_MS = 1500              # the published setup's upstream latency
 SLOW_RATE = 500             # ... and its offered rate
 ADDED_P50_MS = 1.0          # targets
@@ -190,6 +194,19 @@ def switchboard(tmp: Path, emu: str, workers: int) -> Iterator[Server]:
                      f"openai-main/{MODEL}", proc, log)
 
 
+@contextlib.contextmanager
+def floor_proxy(tmp: Path, emu: str, client: str) -> Iterator[Server]:
+    """bench/floorproxy.py: a pass-through Python proxy on the gateway's stack (what any Python
+    gateway pays for its hops here), with aiohttp or with the gateway's own upstream client."""
+    port = _free_port()
+    log = tmp / f"floor-{client}-{port}.log"
+    args = [sys.executable, "-m", "bench.floorproxy", "--upstream", direct(emu).base, "--port", str(port),
+            "--client", client]
+    with _started(args, f"http://127.0.0.1:{port}/health", log) as proc:
+        yield Server(f"pass-through proxy floor ({client})", f"http://127.0.0.1:{port}/v1/chat/completions",
+                     direct(emu).headers, MODEL, proc, log)
+
+
 def aiohttp_available() -> bool:
     import importlib.util
     return importlib.util.find_spec("httpx_aiohttp") is not None
@@ -318,11 +335,15 @@ def _measure(tmp: Path, quick: bool, with_litellm: bool, notes_litellm: str | No
     slow_s = 15.0 if quick else 60.0
     drain_s = DRAIN_S
     paced: list[Run] = []
+    busy: list[Run] = []
     closed: list[Run] = []
     slow: list[Run] = []
 
-    def targets(emu: str):
+    def targets(emu: str, floors: bool = False):
         yield contextlib.nullcontext(direct(emu))
+        if floors:
+            yield floor_proxy(tmp, emu, "aiohttp")
+            yield floor_proxy(tmp, emu, "httpx-aiohttp")
         yield switchboard(tmp, emu, 1)
         yield switchboard(tmp, emu, 2)
         if aiohttp_available():
@@ -331,12 +352,15 @@ def _measure(tmp: Path, quick: bool, with_litellm: bool, notes_litellm: str | No
             yield litellm(tmp, emu, 1)
 
     with emulator(tmp, 0) as (emu, emu_proc):
-        for ctx in targets(emu):
+        for ctx in targets(emu, floors=True):
             with ctx as server:
-                for stream in (False, True):
-                    paced.append(load(tmp, server, stream, [
-                        "--rate", str(PACED_RATE), "--preopen", str(CONNECTIONS), "--duration", str(run_s),
-                        "--warmup", str(warm_s), "--drain", "10"], emu_proc, 120))
+                for rate in (PACED_RATE, BUSY_RATE):
+                    for stream in (False, True):
+                        run = load(tmp, server, stream, [
+                            "--rate", str(rate), "--preopen", str(CONNECTIONS), "--duration", str(run_s),
+                            "--warmup", str(warm_s), "--drain", "10"], emu_proc, 120)
+                        run.extra["rate"] = rate
+                        (paced if rate == PACED_RATE else busy).append(run)
                 for stream in (False, True):
                     closed.append(load(tmp, server, stream, [
                         "--connections", str(CONNECTIONS), "--duration", str(run_s), "--warmup", str(warm_s),
@@ -349,7 +373,8 @@ def _measure(tmp: Path, quick: bool, with_litellm: bool, notes_litellm: str | No
                     "--drain", str(drain_s)], emu_proc, slow_s + drain_s + 60)
                 r.memory = _memory_mb(server.tree()) if server.proc else None
                 slow.append(r)
-    return [_paced_table(paced), _closed_table(closed, with_litellm, notes_litellm),
+    return [_paced_table(paced, PACED_RATE), _paced_table(busy, BUSY_RATE),
+            _closed_table(closed, with_litellm, notes_litellm),
             _slow_table(slow, slow_s, notes_litellm)]
 
 
@@ -357,26 +382,29 @@ def _base(runs: list[Run], stream: bool) -> Run | None:
     return next((r for r in runs if r.server.startswith("direct") and r.stream == stream), None)
 
 
-def _paced_table(runs: list[Run]) -> Table:
-    t = Table(f"Added latency: {PACED_RATE} req/s over {CONNECTIONS} open connections, upstream answers at once "
+def _paced_table(runs: list[Run], rate: int) -> Table:
+    t = Table(f"Added latency: {rate} req/s over {CONNECTIONS} open connections, upstream answers at once "
               "(ms; added = minus the direct path)",
-              ["path", "mode", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms", "TTFB p50 ms",
-               "added TTFB p50 ms", "server CPU µs/req", "errors", "target", "met"])
+              ["path", "mode", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms", "over the floor p50 ms",
+               "TTFB p50 ms", "added TTFB p50 ms", "server CPU µs/req", "errors", "target", "met"])
     for r in runs:
         base = _base(runs, r.stream)
+        floor = next((f for f in runs if f.server == "pass-through proxy floor (aiohttp)" and f.stream == r.stream),
+                     None)
         is_base = r is base
         added50 = None if is_base else _sub(_ms(r), _ms(base))
         added99 = None if is_base else _sub(_ms(r, q="p99_ms"), _ms(base, q="p99_ms"))
+        over = _sub(_ms(r), _ms(floor)) if floor is not None and r.server.startswith("switchboard") else None
         ttfb = _ms(r, "ttfb") if r.stream else None
         added_ttfb = None if is_base or not r.stream else _sub(ttfb, _ms(base, "ttfb"))
         judged = r.server.startswith("switchboard") and "aiohttp" not in r.server
         ok = added50 is not None and added50 < ADDED_P50_MS
-        t.add(r.server, "stream" if r.stream else "non-stream", _ms(r), _ms(r, q="p99_ms"), added50, added99,
+        t.add(r.server, "stream" if r.stream else "non-stream", _ms(r), _ms(r, q="p99_ms"), added50, added99, over,
               ttfb, added_ttfb, r.cpu_us if r.cpu_us is not None else r.emu_cpu_us, _errors(r.result),
               f"added p50 < {ADDED_P50_MS:g} ms" if judged else "", verdict(ok) if judged else "")
         if judged and not ok:
             t.misses.append(("gateway", f"{r.server} {'stream' if r.stream else 'non-stream'}: added p50 "
-                             f"{added50:.2f} ms at {PACED_RATE} req/s over {CONNECTIONS} connections "
+                             f"{added50:.2f} ms at {rate} req/s over {CONNECTIONS} connections "
                              f"(target < {ADDED_P50_MS:g} ms)"))
     t.notes += [
         "Open loop: requests due every 1/rate s whatever the answers do, taken by the oldest idle of the "
@@ -384,7 +412,15 @@ def _paced_table(runs: list[Run]) -> Table:
         "is in every row and cancels in 'added').",
         "TTFB = first body byte (first SSE event for streams); p50/p99 = whole answer. Server CPU = user+system "
         "time of the server's processes per request (the direct row: the emulator's).",
+        "Pass-through proxy floor (bench/floorproxy.py): uvicorn + uvloop + httptools and an aiohttp client (or "
+        "the gateway's httpx-over-aiohttp client), no parsing, auth, translation, logging or metrics: what any "
+        "Python gateway on this stack adds for its two extra hops on this machine. 'Over the floor' = "
+        "Switchboard's p50 minus that proxy's p50, the part of the added latency that is Switchboard's own work.",
     ]
+    if rate == PACED_RATE:
+        t.notes.append(f"At {rate} req/s the CPUs go idle between requests (a 2-vCPU microVM here), and every "
+                       "process wakeup after idle costs more than on a busy CPU: compare the same paths at "
+                       f"{BUSY_RATE} req/s.")
     return t
 
 

@@ -261,12 +261,13 @@ class Gateway:
     async def _pump(self, translator: Any, response: Any, send: Send, info: dict) -> int:
         try:
             async for piece in response.aiter_bytes():
-                for chunk in translator.feed(piece):
-                    await _sse(send, chunk)
-            for chunk in translator.close():
+                chunks = translator.feed(piece)
+                if chunks:  # what one upstream read gave goes out in one write
+                    await send({"type": "http.response.body", "body": _events(chunks), "more_body": True})
+            chunks = translator.close()
+            for chunk in chunks:
                 _count_tokens(info, chunk.get("usage"))
-                await _sse(send, chunk)
-            await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+            await send({"type": "http.response.body", "body": _events(chunks) + b"data: [DONE]\n\n"})
             return 200
         except asyncio.CancelledError:
             if not info.get("client_gone"):  # shutting down: tell the client why the stream ends
@@ -287,6 +288,11 @@ def _count_tokens(info: dict, usage: Any) -> None:
     if isinstance(usage, dict):
         info["prompt_tokens"] = usage.get("prompt_tokens")
         info["completion_tokens"] = usage.get("completion_tokens")
+
+
+def _events(chunks: list[dict]) -> bytes:
+    dumps = orjson.dumps
+    return b"".join(b"data: " + dumps(chunk) + b"\n\n" for chunk in chunks)
 
 
 async def _sse(send: Send, payload: dict, final: bool = False) -> None:
