@@ -192,15 +192,16 @@ def _dig(value: Any, path: str) -> Any:
 def synth_id(prefix: str, *seed: Any) -> str:
     """A deterministic id for things the provider gives none (prefix + hash of `seed`),
     so a stream and its non-stream twin name the same tool call the same way."""
-    digest = _sha256()("\x1f".join(str(s) for s in seed).encode()).hexdigest()
-    return f"{prefix}{digest[:24]}"
+    return prefix + _sha256("\x1f".join(map(str, seed)).encode()).hexdigest()[:24]
 
 
-@lru_cache(maxsize=None)
-def _sha256() -> Callable:
-    """hashlib on first use: importing it loads OpenSSL, which cold start need not pay."""
+def _sha256(data: bytes) -> Any:
+    """hashlib.sha256, imported on first use (importing hashlib loads OpenSSL, which cold
+    start need not pay); the first call rebinds this name to it, so later calls go direct."""
+    global _sha256
     import hashlib
-    return hashlib.sha256
+    _sha256 = hashlib.sha256
+    return _sha256(data)
 
 
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})

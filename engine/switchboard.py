@@ -60,6 +60,8 @@ class Switchboard:
         self.matrix = Matrix(raw_caps)
         self._raw_capabilities = raw_caps
         self.files = SpecFiles(root)
+        self._option_defaults = {p: {k: v for k, v in entry.get("options", {}).items() if v is not None}
+                                 for p, entry in self.providers.items()}
         self.dialects: dict[str, Routes] = {}
         for provider, entry in self.providers.items():
             if entry["spec"] is not None:
@@ -94,11 +96,11 @@ class Switchboard:
 
     def _env(self, provider: str, request: dict, model: str, options: dict | None,
              base_url: str | None) -> dict:
-        entry = self.providers[provider]
-        opts = {**{k: v for k, v in entry.get("options", {}).items() if v is not None}, **(options or {})}
+        defaults = self._option_defaults[provider]
+        opts = {**defaults, **options} if options else defaults
         env = {**opts, "options": opts, "request": request, "model": model,
                "stream": bool(request.get("stream")), "provider": provider}
-        env["base_url"] = (base_url or entry["base_url"]).format_map(_Strict(opts))
+        env["base_url"] = _base_url(base_url or self.providers[provider]["base_url"], opts)
         return env
 
     # -- public API --------------------------------------------------------------
@@ -168,6 +170,12 @@ class Switchboard:
         traits = self.matrix.resolve(provider, model).traits if model else {}
         return {"request": request, "model": model, "provider": provider, "traits": traits,
                 "now": int(time.time()) if now is None else now}
+
+
+def _base_url(template: str, opts: dict) -> str:
+    if "{" not in template:  # most base URLs name no option
+        return template
+    return template.format_map(_Strict(opts))
 
 
 def _model_of(body: Any) -> str:

@@ -93,6 +93,15 @@ def _substitution(text: str, filters: dict[str, Callable]) -> Callable[[dict], s
     if any(f is None for f in chain):
         return None
     path = tuple(head.split("."))
+    if not chain and len(path) == 1:  # `{{ name }}`, the commonest: one lookup
+        name = path[0]
+
+        def plain(env: dict) -> str:
+            value = env.get(name)
+            if value is None:
+                raise TransformError(f"template variable {name!r} is not set")
+            return str(value)
+        return plain
 
     def render(env: dict) -> str:
         value = _lookup(path, env)
@@ -132,7 +141,7 @@ def _fast(text: str, filters: dict[str, Callable]) -> Callable[[Any, dict], Any]
     pieces = tuple(p for p in parts if not isinstance(p, str) or p)
 
     def render(cur: Any, env: dict) -> str:
-        return "".join(p if isinstance(p, str) else p(env) for p in pieces)
+        return "".join([p if p.__class__ is str else p(env) for p in pieces])
     return render
 
 
