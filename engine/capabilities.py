@@ -102,6 +102,8 @@ class Matrix:
         self._detect_all = self._detector(raw)
         self._detected_params = tuple(p for p in self.params.values() if p.detect is not None)
         self.core = frozenset(raw.get("core", ()))
+        # keys checked otherwise than by their presence: the contract's core, and detected params
+        self._not_by_key = self.core | {p.id for p in self._detected_params}
         self.rows = {name: self._row(name, row) for name, row in raw["providers"].items()}
         self._cache: dict[tuple[str, str], Resolved] = {}
 
@@ -222,8 +224,9 @@ class Matrix:
     def _check_params(self, provider: str, model: str, request: dict, cells: dict[str, Cell],
                       policy: str, reports: list[dict]) -> dict:
         out = request
+        skip = self._not_by_key
         for key, value in request.items():
-            if value is None or key in self.core or (key in self.params and self.params[key].detect):
+            if value is None or key in skip:
                 continue
             param = self.params.get(key)
             if param is None:

@@ -12,7 +12,8 @@ Design decisions:
   Python's compiler (~8 ms per spec; all of them would double `engine.load()`). Once it is
   loaded, `direct()` gives the plain function, so hot paths skip the Entry's extra call.
 - The generated source is registered with `linecache`, so a traceback through it shows
-  the generated line; `Module.source()` prints it whole.
+  the generated line; `Module.source()` prints it whole. Spec data reaches the source only
+  through `repr` (strings, numbers) or as named constants, and comments through `comment()`.
 """
 from __future__ import annotations
 
@@ -110,6 +111,12 @@ def direct(fn: Any) -> Any:
     if isinstance(fn, Entry) and fn.fn != fn._first:
         return fn.fn
     return fn
+
+
+def comment(text: str) -> str:
+    """A `# ...` comment naming where a function comes from in its spec. Spec keys are data:
+    escaped to one line of ASCII, so no key can end the comment and become code."""
+    return "  # " + text.encode("unicode_escape").decode("ascii")
 
 
 def indent(lines: list[str], depth: int = 4) -> list[str]:

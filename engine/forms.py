@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import exprgen
-from .codegen import Module, indent
+from .codegen import Module, comment, indent
 from .errors import SpecError, TransformError
 from .expr import Env, ExprError
 
@@ -140,13 +140,13 @@ class Compiler:
         if name not in self._defines:
             fn = self._defines[name] = self.module.name("define")  # named first: defines may recurse
             code = self.code(self._define_src[name], f"define.{name}")
-            self.module.add([f"def {fn}(cur, env):  # define {name}", f"    return {code.expr}"])
+            self.module.add([f"def {fn}(cur, env):{comment(f'define {name}')}", f"    return {code.expr}"])
         return self._defines[name]
 
     def _object(self, node: dict, where: str) -> str:
         fields = [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()]
         name = self.module.name("object")
-        lines = [f"def {name}(cur, env):  # {where}"]
+        lines = [f"def {name}(cur, env):{comment(where)}"]
         if all(code.sure for _, code in fields):
             items = ", ".join(f"{key!r}: {code.expr}" for key, code in fields)
             self.module.add(lines + [f"    return {{{items}}}"])
@@ -169,7 +169,7 @@ class Compiler:
     def _list(self, node: list, where: str) -> str:
         items = [self.code(sub, f"{where}[{i}]") for i, sub in enumerate(node)]
         name = self.module.name("list")
-        lines = [f"def {name}(cur, env):  # {where}"]
+        lines = [f"def {name}(cur, env):{comment(where)}"]
         if all(code.sure for code in items):
             self.module.add(lines + [f"    return [{', '.join(code.expr for code in items)}]"])
             return name
@@ -258,7 +258,7 @@ class Compiler:
     def _function(self, node: dict, where: str, source: Code | None, shape: str | None) -> str:
         """A form with a shape (or a map / `required`): straight-line statements on `value`."""
         name = self.module.name("form")
-        lines = [f"def {name}(cur, env):  # {where}", f"    value = {source.expr if source else 'cur'}"]
+        lines = [f"def {name}(cur, env):{comment(where)}", f"    value = {source.expr if source else 'cur'}"]
         if shape is not None:
             if "as" in node and shape != "each":
                 lines.append(f"    env = {{**env, {node['as']!r}: value}}")

@@ -80,6 +80,15 @@ class Switchboard:
             compiled.append(([re.compile(translate(p)) for p in route.get("models", ())], dialect))
         return Routes(compiled)
 
+    def warm(self) -> "Switchboard":
+        """Compile every spec's generated module now instead of on its first request (a server
+        calls this at start-up: ~130 ms once, so no first request pays ~8 ms for its dialect)."""
+        for routes in self.dialects.values():
+            for _, dialect in routes.routes:
+                dialect.ready()
+        self.matrix.module.load()
+        return self
+
     # -- lookup ------------------------------------------------------------------
     def dialect(self, provider: str, model: str = "") -> Dialect:
         found = self.dialects.get(provider)

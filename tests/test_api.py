@@ -98,3 +98,14 @@ def test_mapping_subclasses_are_read_like_dicts() -> None:
                        temperature=0.2)
     req = SB.translate_request("anthropic", body)
     assert req.json["temperature"] == 0.2 and req.json["messages"][0]["content"][0]["text"] == "hi"
+
+
+def test_warm_compiles_every_generated_module_and_changes_no_answer() -> None:
+    sb = engine.load()
+    body = {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+    cold = sb.translate_request("anthropic", body).json
+    sb.warm()
+    modules = [d.c.module for routes in sb.dialects.values() for _, d in routes.routes] + [sb.matrix.module]
+    assert all(not m._pending for m in modules)
+    assert all(d._ready for routes in sb.dialects.values() for _, d in routes.routes)
+    assert sb.translate_request("anthropic", body).json == cold

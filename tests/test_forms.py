@@ -77,3 +77,12 @@ def test_templates_cannot_reach_python_objects(template: str) -> None:
     node = compiler().compile({"template": template}, "t")
     with pytest.raises(TransformError):
         node({}, {"x": len})
+
+
+@pytest.mark.parametrize("key", ["a\nimport os\nos.exit(3)", "b\r\n    raise SystemExit", "c\u2028x = 1", "d' + '"])
+def test_spec_keys_stay_data_in_the_generated_source(key: str) -> None:
+    c = compiler({f"def\n{key}": {"const": 2}})
+    node = c.compile({key: {"const": 1}, "nested": {key: {"from": "a"}}, "via": {"apply": f"def\n{key}"}}, "t")
+    assert node({"a": 3}, {}) == {key: 1, "nested": {key: 3}, "via": 2}
+    lines = c.module.source().splitlines()
+    assert all(line.startswith(("def ", "    ")) or not line for line in lines), lines

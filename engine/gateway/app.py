@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -84,7 +85,14 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.sb.warm()
                 self._ensure_upstream()
+                # What start-up built (compiled specs, modules) lives as long as the process: out of
+                # the collector's way, so a full collection under load walks only request garbage.
+                gc.freeze()
+                threshold = self.config.runtime.get("gc_threshold")
+                if threshold:
+                    gc.set_threshold(*threshold)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.draining = True

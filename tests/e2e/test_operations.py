@@ -249,3 +249,37 @@ def test_a_cookie_set_by_an_upstream_never_reaches_the_next_request() -> None:
             assert reply.choices[0].message.content
     assert len(upstream.cookies) == 3
     assert upstream.cookies == [None, None, None]
+
+
+@pytest.mark.parametrize("runtime,expected", [({}, (20000, 20, 50)), ({"gc_threshold": [1000, 5, 5]}, (1000, 5, 5)),
+                                              ({"gc_threshold": None}, None)])
+def test_start_up_compiles_the_specs_and_sets_the_configured_gc_threshold(tmp_path, runtime, expected) -> None:
+    import gc
+
+    import engine
+    from engine.gateway.app import Gateway
+    from engine.gateway.config import load_config
+    config = tmp_path / "gateway.yaml"
+    config.write_text(json.dumps({"keys": [{"name": "k", "key": "sk-test-key-0001"}], "runtime": runtime}))
+    sb = engine.load()
+    gateway = Gateway(sb, load_config(config, sb.providers))
+    before = gc.get_threshold()
+    sent: list[dict] = []
+
+    async def lifespan() -> None:
+        messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+        async def receive() -> dict:
+            return next(messages)
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+        await gateway(({"type": "lifespan"}), receive, send)
+    try:
+        asyncio.run(lifespan())
+        assert gc.get_threshold() == (expected or before)
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert all(d._ready for routes in sb.dialects.values() for _, d in routes.routes)
