@@ -16,22 +16,19 @@ from typing import Any
 
 
 def make_app(upstream: str, client: str = "aiohttp") -> Any:
-    import aiohttp
-    if client == "httpx-aiohttp":
-        return _httpx_app(upstream)
-
-    session: aiohttp.ClientSession | None = None
+    """One ASGI shell (lifespan, readiness, body) around the chosen client's forwarder."""
+    forward = _AiohttpForward(upstream) if client == "aiohttp" else _HttpxForward(upstream)
+    state: dict[str, Any] = {}
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
-        nonlocal session
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
                 if message["type"] == "lifespan.startup":
-                    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=2048))
+                    state["client"] = await forward.open()
                     await send({"type": "lifespan.startup.complete"})
                 else:
-                    await session.close()
+                    await forward.close(state["client"])
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if scope["type"] != "http":
@@ -46,58 +43,56 @@ def make_app(upstream: str, client: str = "aiohttp") -> Any:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        auth = dict(scope["headers"]).get(b"authorization", b"").decode()
-        async with session.post(upstream, data=body, headers={"authorization": auth,
-                                                                "content-type": "application/json"}) as resp:
-            await send({"type": "http.response.start", "status": resp.status,
-                        "headers": [(b"content-type", resp.headers.get("content-type", "").encode())]})
-            async for piece in resp.content.iter_any():
-                await send({"type": "http.response.body", "body": piece, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
+        headers = {"authorization": dict(scope["headers"]).get(b"authorization", b"").decode(),
+                   "content-type": "application/json"}
+        await forward.send(state["client"], body, headers, send)
     return app
 
 
-def _httpx_app(upstream: str) -> Any:
-    """The same proxy with the gateway's own upstream client (httpx's API over aiohttp's pool,
+class _AiohttpForward:
+    """aiohttp's own client, as a minimal proxy would use it."""
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream
+
+    async def open(self) -> Any:
+        import aiohttp
+        return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=2048))
+
+    async def close(self, session: Any) -> None:
+        await session.close()
+
+    async def send(self, session: Any, body: bytes, headers: dict, send: Any) -> None:
+        async with session.post(self.upstream, data=body, headers=headers) as resp:
+            await _relay(send, resp.status, resp.headers.get("content-type", ""), resp.content.iter_any())
+
+
+class _HttpxForward(_AiohttpForward):
+    """The gateway's own upstream client (httpx's API over aiohttp's pool,
     engine.gateway.upstream.Upstream): what that client layer adds, by itself."""
-    from engine.gateway.config import DEFAULT_UPSTREAM
-    from engine.gateway.upstream import Upstream
-    client: Upstream | None = None
 
-    async def app(scope: dict, receive: Any, send: Any) -> None:
-        nonlocal client
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    client = Upstream(dict(DEFAULT_UPSTREAM))
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    await client.aclose()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        if scope["method"] == "GET":
-            await send({"type": "http.response.start", "status": 200, "headers": []})
-            await send({"type": "http.response.body", "body": b"ok"})
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        auth = dict(scope["headers"]).get(b"authorization", b"").decode()
-        sent = await client.send("POST", upstream, {"authorization": auth, "content-type": "application/json"}, body)
-        resp = sent.response
-        await send({"type": "http.response.start", "status": resp.status_code,
-                    "headers": [(b"content-type", resp.headers.get("content-type", "").encode())]})
-        async for piece in resp.aiter_bytes():
-            await send({"type": "http.response.body", "body": piece, "more_body": True})
-        await resp.aclose()
-        await send({"type": "http.response.body", "body": b""})
-    return app
+    async def open(self) -> Any:
+        from engine.gateway.config import DEFAULT_UPSTREAM
+        from engine.gateway.upstream import Upstream
+        return Upstream(dict(DEFAULT_UPSTREAM))
+
+    async def close(self, client: Any) -> None:
+        await client.aclose()
+
+    async def send(self, client: Any, body: bytes, headers: dict, send: Any) -> None:
+        resp = (await client.send("POST", self.upstream, headers, body)).response
+        try:
+            await _relay(send, resp.status_code, resp.headers.get("content-type", ""), resp.aiter_bytes())
+        finally:
+            await resp.aclose()
+
+
+async def _relay(send: Any, status: int, content_type: str, pieces: Any) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type.encode())]})
+    async for piece in pieces:
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -278,19 +278,20 @@ def _pipe(node: dict) -> Callable[[Any], Any]:
 
 def _flatten(node: dict) -> Callable[[Any], Any]:
     inner = _node(node["children"][0])
+    return lambda value: flatten_value(inner(value))
 
-    def run(value: Any) -> Any:
-        base = inner(value)
-        if not isinstance(base, list):
-            return None
-        out: list = []
-        for item in base:
-            if isinstance(item, list):
-                out.extend(item)
-            else:
-                out.append(item)
-        return out
-    return run
+
+def flatten_value(base: Any) -> Any:
+    """JMESPath's `[]`: one level of nested lists spliced in; null for anything but a list."""
+    if not isinstance(base, list):
+        return None
+    out: list = []
+    for item in base:
+        if isinstance(item, list):
+            out.extend(item)
+        else:
+            out.append(item)
+    return out
 
 
 def _projection(node: dict) -> Callable[[Any], Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .codegen import Module
 from .expr import (_ANY_BINDING, _BINDING, _FUNCTIONS, _equal, _node, _parse, _rest_is_a_path,
-                   _unquoted)
+                   _unquoted, flatten_value)
 
 
 def _scope(cur: Any, env: dict, names: tuple[str, ...]) -> dict:
@@ -30,20 +30,8 @@ def _scope(cur: Any, env: dict, names: tuple[str, ...]) -> dict:
     return scope
 
 
-def _flatten(value: Any) -> Any:
-    if not isinstance(value, list):
-        return None
-    out: list = []
-    for item in value:
-        if isinstance(item, list):
-            out.extend(item)
-        else:
-            out.append(item)
-    return out
-
-
 # Names every generated module can use.
-SCOPE: dict[str, Any] = {"_equal": _equal, "_scope": _scope, "_flatten": _flatten}
+SCOPE: dict[str, Any] = {"_equal": _equal, "_scope": _scope, "_flatten": flatten_value}
 _ROOT = "cur"
 
 
