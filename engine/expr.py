@@ -38,6 +38,11 @@ def truthy(value: Any) -> bool:
 _ANY_BINDING = re.compile(r"(?<![\w\"'`])\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
+def bindings(text: str) -> set[str]:
+    """The `$name` bindings an expression reads."""
+    return set(_ANY_BINDING.findall(_unquoted(text)))
+
+
 def compile_expr(text: str) -> Expr:
     """Compile `text` to `fn(current, env)`.
 

@@ -140,7 +140,11 @@ class Compiler:
         if name not in self._defines:
             fn = self._defines[name] = self.module.name("define")  # named first: defines may recurse
             code = self.code(self._define_src[name], f"define.{name}")
-            self.module.add([f"def {fn}(cur, env):{comment(f'define {name}')}", f"    return {code.expr}"])
+            alias = re.fullmatch(r"(_[a-z]+[0-9]+)\(cur, env\)", code.expr)
+            if alias:  # the define is one generated function: its name, not a call through another
+                self.module.add([f"{fn} = {alias.group(1)}{comment(f'define {name}')}"])
+            else:
+                self.module.add([f"def {fn}(cur, env):{comment(f'define {name}')}", f"    return {code.expr}"])
         return self._defines[name]
 
     def _object(self, node: dict, where: str) -> str:
@@ -203,7 +207,8 @@ class Compiler:
         if shape is None and "map" not in node and not node.get("required"):
             body = self._inline(node, source)
         else:
-            body = Code(f"{self._function(node, where, source, shape)}(cur, env)")
+            body = (self._inline_shape(node, where, source, shape) if not finishes else None) or \
+                Code(f"{self._function(node, where, source, shape)}(cur, env)")
         if gate is None:
             return body
         cond = self._condition(node[gate], f"{where}.{gate}")
@@ -254,6 +259,27 @@ class Compiler:
         v = self.module.temp()
         return Code(f"({self.module.literal(node['default'])} if ({v} := {value.expr}) is MISSING "
                     f"else {v})", sure=node["default"] is not MISSING)
+
+    def _inline_shape(self, node: dict, where: str, source: Code | None, shape: str | None) -> Code | None:
+        """`apply`/`object` (no `as`, no source with a path to report errors under) and `call`
+        (no source) as one expression instead of a function of their own: a request runs
+        hundreds of these, and a Python call costs more than the expression inside it."""
+        t = self.module.temp
+        if shape in ("apply", "object") and "as" not in node and not (
+                isinstance(node.get("from"), str) and _PLAIN_PATH.match(node["from"])):
+            inner = self._define(node["apply"], where) if shape == "apply" else \
+                self._object(node["object"], f"{where}.object")
+            if source is None:
+                return Code(f"({inner}(cur, env) if cur is not MISSING else MISSING)")
+            v = t()
+            return Code(f"({inner}({v}, env) if ({v} := {source.expr}) is not MISSING else MISSING)")
+        if shape == "call" and source is None and "as" not in node:
+            fn, given = self._call_parts(node, f"{where}.call")
+            r = t()
+            if given is None:
+                return Code(f"(MISSING if cur is MISSING or ({r} := {fn}(cur)) is None else {r})")
+            return Code(f"(MISSING if ({r} := {fn}({given})) is None else {r})")
+        return None
 
     def _function(self, node: dict, where: str, source: Code | None, shape: str | None) -> str:
         """A form with a shape (or a map / `required`): straight-line statements on `value`."""
@@ -320,24 +346,32 @@ class Compiler:
                       f"        value = {code.expr}"]
         return lines
 
-    def _shape_call(self, node: dict, where: str) -> list[str]:
+    def _call_parts(self, node: dict, where: str) -> tuple[str, str | None]:
+        """The function's name in the module, and its arguments' source (None: no `args`,
+        the function takes the value itself). Functions see None for absent arguments."""
         name = node["call"]
         fn = self.functions.get(name)
         if fn is None:
             raise self.error(where, f"unknown function {name!r}; known: {sorted(self.functions)}")
         call = self.module.const(fn, "fn")
         args = node.get("args")
-        # Functions see None for absent arguments and return None for "nothing".
-        done = ["    value = MISSING if result is None else result"]
         if args is None:
-            return ["if value is not MISSING:", f"    result = {call}(value)", *done]
+            return call, None
         if isinstance(args, list):
             given = [self._or_none(self.code(a, f"{where}.args[{i}]")) for i, a in enumerate(args)]
         elif isinstance(args, dict):
             given = [f"**{{{', '.join(f'{k!r}: ' + self._or_none(self.code(a, f'{where}.args.{k}')) for k, a in args.items())}}}"]
         else:
             raise self.error(where, "`args` must be a list or a mapping")
-        return ["if True:", "    cur = value", f"    result = {call}({', '.join(given)})", *done]
+        return call, ", ".join(given)
+
+    def _shape_call(self, node: dict, where: str) -> list[str]:
+        call, given = self._call_parts(node, where)
+        # Functions return None for "nothing".
+        done = ["    value = MISSING if result is None else result"]
+        if given is None:
+            return ["if value is not MISSING:", f"    result = {call}(value)", *done]
+        return ["if True:", "    cur = value", f"    result = {call}({given})", *done]
 
     def _finish(self, node: dict) -> list[str]:
         """`map`, `default` and `required`, on `value`."""

@@ -210,18 +210,37 @@ _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitio
 @function
 def schema_clean(schema: Any, drop: list | None = None) -> Any:
     """Remove the listed keywords everywhere in a JSON Schema, leaving property names alone
-    (a property called `default` is data, not the keyword)."""
+    (a property called `default` is data, not the keyword). Copies only what changes: a
+    schema without those keywords comes back as it is (tool schemas mostly do)."""
     banned = frozenset(drop or ())
+    return _without(schema, banned, False) if banned and isinstance(schema, (dict, list)) else schema
 
-    def walk(node: Any, names: bool) -> Any:
-        if isinstance(node, list):
-            return [walk(n, False) for n in node]
-        if not isinstance(node, dict):
-            return node
-        if names:
-            return {k: walk(v, False) for k, v in node.items()}
-        return {k: walk(v, k in _SCHEMA_MAPS) for k, v in node.items() if k not in banned}
-    return walk(schema, False)
+
+def _without(node: Any, banned: frozenset, names: bool) -> Any:
+    """`node` without the `banned` keywords; `names`: node maps property names to schemas."""
+    if isinstance(node, list):
+        items = [_without(n, banned, False) if isinstance(n, (dict, list)) else n for n in node]
+        return node if all(a is b for a, b in zip(items, node)) else items
+    out = None
+    for key, value in node.items():
+        if not names and key in banned:
+            new = _DROPPED
+        elif isinstance(value, (dict, list)):
+            new = _without(value, banned, not names and key in _SCHEMA_MAPS)
+            if new is value:
+                continue
+        else:
+            continue
+        if out is None:
+            out = dict(node)
+        if new is _DROPPED:
+            del out[key]
+        else:
+            out[key] = new
+    return node if out is None else out
+
+
+_DROPPED = object()
 
 
 @function

@@ -33,8 +33,9 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def check_request(body: Any) -> None:
-    """Raise RequestError naming the first malformed field; return None when well formed."""
+def check_request(body: Any) -> dict[str, Any]:
+    """Raise RequestError naming the first malformed field. A well-formed request gives its
+    facts (`capabilities.request_facts`), gathered on the same walk over its messages."""
     if not isinstance(body, dict):
         raise RequestError("the request body must be a JSON object", param=None, code="invalid_json")
     model = body.get("model")
@@ -53,10 +54,13 @@ def check_request(body: Any) -> None:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise _fail("a non-empty list of messages is required", "messages")
+    types: set[str] = set()
+    marked = bool(body.get("cache_control"))
     for i, message in enumerate(messages):
-        _check_message(message, f"messages[{i}]")
+        marked = _check_message(message, f"messages[{i}]", types) or marked
     for i, tool in enumerate(body.get("tools") or ()):
         _check_tool(tool, f"tools[{i}]")
+        marked = marked or tool.get("cache_control") is not None
     response_format = body.get("response_format")
     if response_format is not None:
         kind = response_format.get("type")
@@ -64,9 +68,12 @@ def check_request(body: Any) -> None:
             raise _fail(f"unknown type {kind!r}", "response_format.type")
         if kind == "json_schema" and not isinstance(response_format.get("json_schema"), dict):
             raise _fail("json_schema mode needs a json_schema object", "response_format.json_schema")
+    return {"part_types": sorted(types), "cache_marked": marked}
 
 
-def _check_message(message: Any, where: str) -> None:
+def _check_message(message: Any, where: str, types: set[str]) -> bool:
+    """Adds the message's part types to `types`; true when a part is marked for caching."""
+    marked = False
     if not isinstance(message, dict):
         raise _fail(f"expected an object, got {_type_name(message)}", where)
     role = message.get("role")
@@ -76,6 +83,8 @@ def _check_message(message: Any, where: str) -> None:
     if isinstance(content, list):
         for j, part in enumerate(content):
             _check_part(part, f"{where}.content[{j}]")
+            types.add(part["type"])
+            marked = marked or part.get("cache_control") is not None
     elif content is not None and not isinstance(content, str):
         raise _fail(f"content must be a string or a list of parts, got {_type_name(content)}",
                     f"{where}.content")
@@ -93,6 +102,7 @@ def _check_message(message: Any, where: str) -> None:
                 raise _fail("a tool call needs id and function.name", f"{where}.tool_calls[{k}]")
             if not isinstance(fn.get("arguments", ""), str):
                 raise _fail("arguments must be a JSON string", f"{where}.tool_calls[{k}].function.arguments")
+    return marked
 
 
 # Each part type's required string fields (OpenAI's content-part contract).

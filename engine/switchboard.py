@@ -116,9 +116,9 @@ class Switchboard:
     def check(self, provider: str, body: Any, *, model: str | None = None,
               policy: str = "refuse") -> Checked:
         """Refuse what the target does not support, before any I/O (raises UnsupportedFeature)."""
-        check_request(body)
+        facts = check_request(body)
         self.dialect(provider, model or body["model"])
-        return self.matrix.check(provider, model or body["model"], body, policy)
+        return self.matrix.check(provider, model or body["model"], body, policy, facts)
 
     def translate_request(self, provider: str, body: Any, *, model: str | None = None,
                           options: dict | None = None, base_url: str | None = None,

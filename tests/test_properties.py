@@ -157,3 +157,39 @@ def test_any_valid_request_is_translated_or_refused_cleanly(provider: str, reque
         assert exc.status in (400, 404)
         return
     _check_body(provider, model, req)
+
+
+def _outcome(provider: str, body: dict, policy: str) -> tuple:
+    try:
+        checked = SB.check(provider, body, policy=policy)
+    except engine.UnsupportedFeature as exc:
+        return ("refused", exc.code, exc.param, str(exc))
+    return ("ok", checked.request, checked.reports, checked.traits)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=requests(), data=st.data(), policy=st.sampled_from(["refuse", "drop"]))
+@pytest.mark.parametrize("provider", sorted(SB.dialects))
+def test_the_planned_check_decides_as_checking_everything(provider: str, request: dict,
+                                                          data: st.DataObject, policy: str) -> None:
+    """The check detects only the features that can matter for the (provider, model) row and
+    passes plain supported parameters by; checking every feature and cell decides the same."""
+    from engine.capabilities import Plan
+    body = {"model": data.draw(st.sampled_from(MODELS[provider])), **request}
+    planned = _outcome(provider, body, policy)
+    row = SB.matrix.resolve(provider, body["model"])
+    everything = Plan(SB.matrix._detect_all, frozenset(), SB.matrix._detecting(list(SB.matrix._detected_params)))
+    plan, row.plan = row.plan, everything
+    try:
+        assert _outcome(provider, body, policy) == planned
+    finally:
+        row.plan = plan
+
+
+@settings(max_examples=200, deadline=None)
+@given(request=requests())
+def test_the_shape_check_gathers_the_request_facts_detection_reads(request: dict) -> None:
+    from engine.capabilities import request_facts
+    from engine.request_check import check_request
+    body = {"model": "m", **request}
+    assert check_request(body) == request_facts(body)

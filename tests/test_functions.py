@@ -1,0 +1,39 @@
+"""Named functions whose behaviour is easier to pin with a property than with examples
+(the rest are pinned by tests/forms/*.yaml and the specs' own examples)."""
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.functions import FUNCTIONS
+
+KEYWORDS = ["$schema", "default", "type", "properties", "items", "anyOf", "additionalProperties",
+            "$defs", "enum", "title"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from(["x", "default"]))
+schemas = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYWORDS), inner, max_size=4)), max_leaves=15)
+
+
+def _reference(node: Any, banned: frozenset, names: bool = False) -> Any:
+    """A plain copying walk: the meaning schema_clean must keep."""
+    if isinstance(node, list):
+        return [_reference(n, banned) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if names:
+        return {k: _reference(v, banned) for k, v in node.items()}
+    return {k: _reference(v, banned, k in ("properties", "patternProperties", "$defs", "definitions",
+                                           "dependentSchemas"))
+            for k, v in node.items() if k not in banned}
+
+
+@given(schema=schemas, drop=st.lists(st.sampled_from(KEYWORDS), max_size=3))
+def test_schema_clean_removes_keywords_and_copies_only_what_changes(schema: Any, drop: list) -> None:
+    before = repr(schema)
+    got = FUNCTIONS["schema_clean"](schema, drop)
+    assert got == _reference(schema, frozenset(drop))
+    assert repr(schema) == before, "the input is not mutated"
+    if got == schema:
+        assert got is schema, "nothing removed: the schema itself, no copy"
