@@ -63,6 +63,20 @@ _SCOPE = {**exprgen.SCOPE, "MISSING": MISSING, "TransformError": TransformError,
           "_no_get": {}.get}
 
 
+# exprgen's read of one key of the current value (the key written by repr, single-quoted)
+_CUR_READ = re.compile(r"\(cur\.get\(('(?:[^'\\]|\\.)*')\) if isinstance\(cur, dict\) else None\)")
+_DISPLAY_MAX = 400  # longer displays stay functions of their own: readable source, shallow nesting
+
+
+def _display(opening: str, items: list[str], closing: str, fields: list[tuple[Any, "Code"]]) -> str | None:
+    """A dict or list display written where it is used, when every element is sure to give a
+    value and the source stays short: one Python call less per object built."""
+    if not all(code.sure for _, code in fields):
+        return None
+    text = f"{opening}{', '.join(items)}{closing}"
+    return text if len(text) <= _DISPLAY_MAX else None
+
+
 @dataclass(frozen=True)
 class Code:
     """A Python expression over the locals `cur` and `env`; `sure`: it never gives MISSING;
@@ -109,9 +123,13 @@ class Compiler:
         if isinstance(node, dict):
             if node and FORM_WORDS.issuperset(node):
                 return self._form(node, where)
-            return Code(f"{self._object(node, where)}(cur, env)", sure=True)
+            fields = [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()]
+            display = _display("{", [f"{key!r}: {code.expr}" for key, code in fields], "}", fields)
+            return Code(display or f"{self._object_of(fields, where)}(cur, env)", sure=True)
         if isinstance(node, list):
-            return Code(f"{self._list(node, where)}(cur, env)", sure=True)
+            items = [self.code(sub, f"{where}[{i}]") for i, sub in enumerate(node)]
+            display = _display("[", [code.expr for code in items], "]", [(None, c) for c in items])
+            return Code(display or f"{self._list_of(items, where)}(cur, env)", sure=True)
         return Code(self.module.literal(node), sure=True)
 
     def _expr(self, text: Any, where: str) -> str:
@@ -148,7 +166,10 @@ class Compiler:
         return self._defines[name]
 
     def _object(self, node: dict, where: str) -> str:
-        fields = [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()]
+        """A function `(cur, env) -> dict` for an object template (shapes call it on other values)."""
+        return self._object_of([(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()], where)
+
+    def _object_of(self, fields: list[tuple[str, Code]], where: str) -> str:
         name = self.module.name("object")
         lines = [f"def {name}(cur, env):{comment(where)}"]
         if all(code.sure for _, code in fields):
@@ -156,8 +177,10 @@ class Compiler:
             self.module.add(lines + [f"    return {{{items}}}"])
             return name
         lines.append("    out = {}")
-        if any(code.key for _, code in fields):
+        fields, hoisted = self._hoist_reads(fields)
+        if hoisted is not None or any(code.key for _, code in fields):
             lines.append("    get = cur.get if isinstance(cur, dict) else _no_get")
+        lines += hoisted or []
         for key, code in fields:
             if code.key:
                 lines += [f"    value = get({code.key!r})", "    if value is not None:",
@@ -170,8 +193,25 @@ class Compiler:
         self.module.add(lines + ["    return out"])
         return name
 
-    def _list(self, node: list, where: str) -> str:
-        items = [self.code(sub, f"{where}[{i}]") for i, sub in enumerate(node)]
+    def _hoist_reads(self, fields: list[tuple[str, Code]]) -> tuple[list[tuple[str, Code]], list[str] | None]:
+        """Reads of the current value's keys inside an object's fields go through its hoisted
+        `get`, and a key read by several fields (`function.name`, `function.arguments`) is read
+        once, into a local. Sound because no field expression rebinds `cur` (shapes that do are
+        functions of their own) and reading a dict is free of effects."""
+        counts: dict[str, int] = {}
+        for _, code in fields:
+            for key in _CUR_READ.findall(code.expr):
+                counts[key] = counts.get(key, 0) + 1
+        if not counts:
+            return fields, None
+        names = {key: self.module.temp() for key, n in counts.items() if n > 1}
+        lines = [f"    {names[key]} = get({key})" for key in names]
+
+        def read(match: re.Match) -> str:
+            return names.get(match.group(1)) or f"get({match.group(1)})"
+        return [(key, Code(_CUR_READ.sub(read, code.expr), code.sure, code.key)) for key, code in fields], lines
+
+    def _list_of(self, items: list[Code], where: str) -> str:
         name = self.module.name("list")
         lines = [f"def {name}(cur, env):{comment(where)}"]
         if all(code.sure for code in items):

@@ -217,15 +217,23 @@ def schema_clean(schema: Any, drop: list | None = None) -> Any:
 
 
 def _without(node: Any, banned: frozenset, names: bool) -> Any:
-    """`node` without the `banned` keywords; `names`: node maps property names to schemas."""
+    """`node` without the `banned` keywords; `names`: node maps property names to schemas.
+    Lists of scalars (`required`, `enum`) are passed over without a call: most of a schema."""
     if isinstance(node, list):
-        items = [_without(n, banned, False) if isinstance(n, (dict, list)) else n for n in node]
-        return node if all(a is b for a, b in zip(items, node)) else items
+        out = None
+        for i, item in enumerate(node):
+            if isinstance(item, (dict, list)):
+                new = _without(item, banned, False)
+                if new is not item:
+                    if out is None:
+                        out = list(node)
+                    out[i] = new
+        return node if out is None else out
     out = None
     for key, value in node.items():
         if not names and key in banned:
             new = _DROPPED
-        elif isinstance(value, (dict, list)):
+        elif isinstance(value, dict) or isinstance(value, list) and _has_containers(value):
             new = _without(value, banned, not names and key in _SCHEMA_MAPS)
             if new is value:
                 continue
@@ -238,6 +246,13 @@ def _without(node: Any, banned: frozenset, names: bool) -> Any:
         else:
             out[key] = new
     return node if out is None else out
+
+
+def _has_containers(items: list) -> bool:
+    for item in items:
+        if isinstance(item, (dict, list)):
+            return True
+    return False
 
 
 _DROPPED = object()
