@@ -56,10 +56,10 @@ def check_request(body: Any) -> dict[str, Any]:
         raise _fail("a non-empty list of messages is required", "messages")
     types: set[str] = set()
     marked = bool(body.get("cache_control"))
-    for i, message in enumerate(messages):
-        marked = _check_message(message, f"messages[{i}]", types) or marked
+    for i, message in enumerate(messages):  # paths are written only when something fails
+        marked = _check_message(message, i, types) or marked
     for i, tool in enumerate(body.get("tools") or ()):
-        _check_tool(tool, f"tools[{i}]")
+        _check_tool(tool, i)
         marked = marked or tool.get("cache_control") is not None
     response_format = body.get("response_format")
     if response_format is not None:
@@ -71,68 +71,74 @@ def check_request(body: Any) -> dict[str, Any]:
     return {"part_types": sorted(types), "cache_marked": marked}
 
 
-def _check_message(message: Any, where: str, types: set[str]) -> bool:
+def _check_message(message: Any, i: int, types: set[str]) -> bool:
     """Adds the message's part types to `types`; true when a part is marked for caching."""
     marked = False
     if not isinstance(message, dict):
-        raise _fail(f"expected an object, got {_type_name(message)}", where)
+        raise _fail(f"expected an object, got {_type_name(message)}", f"messages[{i}]")
     role = message.get("role")
     if not isinstance(role, str) or role not in ROLES:
-        raise _fail(f"unknown role {role!r}", f"{where}.role")
+        raise _fail(f"unknown role {role!r}", f"messages[{i}].role")
     content = message.get("content")
-    if isinstance(content, list):
+    if isinstance(content, str):
+        pass
+    elif isinstance(content, list):
         for j, part in enumerate(content):
-            _check_part(part, f"{where}.content[{j}]")
-            types.add(part["type"])
+            kind = _check_part(part, i, j)
+            types.add(kind)
             marked = marked or part.get("cache_control") is not None
-    elif content is not None and not isinstance(content, str):
+    elif content is not None:
         raise _fail(f"content must be a string or a list of parts, got {_type_name(content)}",
-                    f"{where}.content")
+                    f"messages[{i}].content")
     elif content is None and role in ("user", "system", "developer", "tool"):
-        raise _fail("content is required", f"{where}.content")
+        raise _fail("content is required", f"messages[{i}].content")
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-        raise _fail("a tool message needs tool_call_id", f"{where}.tool_call_id")
+        raise _fail("a tool message needs tool_call_id", f"messages[{i}].tool_call_id")
     calls = message.get("tool_calls")
     if calls is not None:
         if not isinstance(calls, list):
-            raise _fail("expected a list", f"{where}.tool_calls")
+            raise _fail("expected a list", f"messages[{i}].tool_calls")
         for k, call in enumerate(calls):
             fn = call.get("function") if isinstance(call, dict) else None
             if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not isinstance(call.get("id"), str):
-                raise _fail("a tool call needs id and function.name", f"{where}.tool_calls[{k}]")
+                raise _fail("a tool call needs id and function.name", f"messages[{i}].tool_calls[{k}]")
             if not isinstance(fn.get("arguments", ""), str):
-                raise _fail("arguments must be a JSON string", f"{where}.tool_calls[{k}].function.arguments")
+                raise _fail("arguments must be a JSON string", f"messages[{i}].tool_calls[{k}].function.arguments")
     return marked
 
 
-# Each part type's required string fields (OpenAI's content-part contract).
-_PART_FIELDS = {"text": ("text",), "image_url": ("image_url.url",), "video_url": ("video_url.url",),
-                "input_audio": ("input_audio.data", "input_audio.format"), "refusal": ("refusal",)}
+# Each part type's required string fields (OpenAI's content-part contract), as key paths.
+_PART_FIELDS = {kind: tuple(tuple(path.split(".")) for path in paths) for kind, paths in {
+    "text": ("text",), "image_url": ("image_url.url",), "video_url": ("video_url.url",),
+    "input_audio": ("input_audio.data", "input_audio.format"), "refusal": ("refusal",), "file": ()}.items()}
 
 
-def _check_part(part: Any, where: str) -> None:
+def _check_part(part: Any, i: int, j: int) -> str:
+    """The part's type, once its required fields are checked."""
     kind = part.get("type") if isinstance(part, dict) else None
-    if not isinstance(kind, str) or kind not in PART_TYPES:
+    paths = _PART_FIELDS.get(kind) if isinstance(kind, str) else None
+    if paths is None:
         shown = kind if isinstance(part, dict) else _type_name(part)
-        raise _fail(f"unknown content part {shown!r}", where)
-    for path in _PART_FIELDS.get(kind, ()):
+        raise _fail(f"unknown content part {shown!r}", f"messages[{i}].content[{j}]")
+    for path in paths:
         value: Any = part
-        for key in path.split("."):
+        for key in path:
             value = value.get(key) if isinstance(value, dict) else None
         if not isinstance(value, str):
-            raise _fail(f"expected a string, got {_type_name(value)}", f"{where}.{path}")
+            raise _fail(f"expected a string, got {_type_name(value)}", f"messages[{i}].content[{j}].{'.'.join(path)}")
     if kind == "file":
         file = part.get("file")
         if not isinstance(file, dict) or not any(isinstance(file.get(k), str) for k in ("file_data", "file_id")):
-            raise _fail("a file part needs file.file_data (a data: URL) or file.file_id", f"{where}.file")
+            raise _fail("a file part needs file.file_data (a data: URL) or file.file_id", f"messages[{i}].content[{j}].file")
+    return kind
 
 
-def _check_tool(tool: Any, where: str) -> None:
+def _check_tool(tool: Any, i: int) -> None:
     fn = tool.get("function") if isinstance(tool, dict) else None
     if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(fn, dict):
-        raise _fail("a tool must be {type: function, function: {...}}", where)
+        raise _fail("a tool must be {type: function, function: {...}}", f"tools[{i}]")
     if not isinstance(fn.get("name"), str) or not fn["name"]:
-        raise _fail("a function tool needs a name", f"{where}.function.name")
+        raise _fail("a function tool needs a name", f"tools[{i}].function.name")
     params = fn.get("parameters")
     if params is not None and not isinstance(params, dict):
-        raise _fail("parameters must be a JSON Schema object", f"{where}.function.parameters")
+        raise _fail("parameters must be a JSON Schema object", f"tools[{i}].function.parameters")

@@ -1,0 +1,60 @@
+"""The OpenAI request shape check names the failing path exactly, for every kind of failure."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.errors import RequestError
+from engine.request_check import check_request
+
+_OK_CALL = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+
+
+def _body(*messages: Any, **extra: Any) -> dict:
+    return {"model": "m", "messages": [{"role": "user", "content": "hi"}, *messages], **extra}
+
+
+@pytest.mark.parametrize("body,param", [
+    (_body({"role": "robot", "content": "x"}), "messages[1].role"),
+    (_body(["not", "a", "message"]), "messages[1]"),
+    (_body({"role": "user", "content": 3}), "messages[1].content"),
+    (_body({"role": "tool", "content": None, "tool_call_id": "c"}), "messages[1].content"),
+    (_body({"role": "tool", "content": "x"}), "messages[1].tool_call_id"),
+    (_body({"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "gif"}]}),
+     "messages[1].content[1]"),
+    (_body({"role": "user", "content": [{"type": "image_url", "image_url": {"url": 5}}]}),
+     "messages[1].content[0].image_url.url"),
+    (_body({"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "AA=="}}]}),
+     "messages[1].content[0].input_audio.format"),
+    (_body({"role": "user", "content": [{"type": "file", "file": {}}]}), "messages[1].content[0].file"),
+    (_body({"role": "assistant", "content": None, "tool_calls": {}}), "messages[1].tool_calls"),
+    (_body({"role": "assistant", "content": None, "tool_calls": [_OK_CALL, {"id": "c2"}]}),
+     "messages[1].tool_calls[1]"),
+    (_body({"role": "assistant", "content": None,
+            "tool_calls": [{**_OK_CALL, "function": {"name": "f", "arguments": {}}}]}),
+     "messages[1].tool_calls[0].function.arguments"),
+    (_body(tools=[{"type": "function", "function": {"name": "f"}}, {"type": "web"}]), "tools[1]"),
+    (_body(tools=[{"type": "function", "function": {"name": ""}}]), "tools[0].function.name"),
+    (_body(tools=[{"type": "function", "function": {"name": "f", "parameters": []}}]),
+     "tools[0].function.parameters"),
+    (_body(temperature="hot"), "temperature"),
+    (_body(stop=["a", 1]), "stop"),
+    (_body(response_format={"type": "yaml"}), "response_format.type"),
+    ({"model": "m", "messages": []}, "messages"),
+    ({"messages": [{"role": "user", "content": "x"}]}, "model"),
+])
+def test_a_malformed_request_is_refused_naming_the_failing_path(body: dict, param: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        check_request(body)
+    assert caught.value.param == param and caught.value.message.startswith(param)
+
+
+def test_a_well_formed_request_gives_its_part_types_and_cache_marks() -> None:
+    facts = check_request(_body(
+        {"role": "user", "content": [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral"}},
+                                     {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]},
+        {"role": "assistant", "content": None, "tool_calls": [_OK_CALL]},
+        {"role": "tool", "tool_call_id": "c1", "content": "ok"}))
+    assert facts == {"part_types": ["image_url", "text"], "cache_marked": True}
+    assert check_request(_body())["cache_marked"] is False
