@@ -28,9 +28,41 @@ def sse(events: list[Any], *, named: bool = False, done: str | None = None) -> b
     return "".join(out).encode()
 
 
+# AWS event-stream header value types: number -> struct format of a fixed-size value
+AWS_TRUE, AWS_FALSE, AWS_BYTES, AWS_STRING, AWS_UUID = 0, 1, 6, 7, 9
+AWS_FIXED = {2: ">b", 3: ">h", 4: ">i", 5: ">q", 8: ">q"}
+
+
+def aws_header(name: str, kind: int, value: Any = None) -> bytes:
+    """One header, encoded from the AWS event-stream spec (independent of the engine's decoder).
+
+    `value` is ignored for 0 (true) and 1 (false); an int for 2-5 and 8 (timestamp, ms);
+    bytes for 6 (byte array) and 9 (UUID, 16 bytes); str for 7.
+    """
+    raw_name = name.encode()
+    out = bytes([len(raw_name)]) + raw_name + bytes([kind])
+    if kind in AWS_FIXED:
+        return out + struct.pack(AWS_FIXED[kind], value)
+    if kind in (AWS_BYTES, AWS_STRING):
+        raw = value.encode() if kind == AWS_STRING else bytes(value)
+        return out + struct.pack(">H", len(raw)) + raw
+    if kind == AWS_UUID:
+        assert len(value) == 16
+        return out + bytes(value)
+    return out  # true / false: no value bytes
+
+
+def aws_message(headers: bytes, payload: bytes) -> bytes:
+    """Prelude (lengths + CRC), raw header bytes, payload, message CRC; headers are not checked."""
+    total = 12 + len(headers) + len(payload) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    prelude += struct.pack(">I", binascii.crc32(prelude))
+    message = prelude + headers + payload
+    return message + struct.pack(">I", binascii.crc32(message))
+
+
 def _header(name: str, value: str) -> bytes:
-    raw_name, raw_value = name.encode(), value.encode()
-    return bytes([len(raw_name)]) + raw_name + b"\x07" + struct.pack(">H", len(raw_value)) + raw_value
+    return aws_header(name, AWS_STRING, value)
 
 
 def aws_frame(event_type: str, payload: dict, message_type: str = "event") -> bytes:
@@ -38,12 +70,7 @@ def aws_frame(event_type: str, payload: dict, message_type: str = "event") -> by
     key = ":event-type" if message_type == "event" else ":exception-type"
     headers = (_header(key, event_type) + _header(":content-type", "application/json")
                + _header(":message-type", message_type))
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    total = 12 + len(headers) + len(body) + 4
-    prelude = struct.pack(">II", total, len(headers))
-    prelude += struct.pack(">I", binascii.crc32(prelude))
-    message = prelude + headers + body
-    return message + struct.pack(">I", binascii.crc32(message))
+    return aws_message(headers, json.dumps(payload, separators=(",", ":")).encode())
 
 
 def aws_stream(events: list[dict]) -> bytes:
