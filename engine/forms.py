@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import exprgen
-from .codegen import Module, comment, indent
+from .codegen import Module, comment, display_of, hoist_reads, indent
 from .errors import SpecError, TransformError
 from .expr import Env, ExprError
 
@@ -61,20 +61,6 @@ def _key(value: Any) -> Any:
 
 _SCOPE = {**exprgen.SCOPE, "MISSING": MISSING, "TransformError": TransformError, "_key": _key,
           "_no_get": {}.get}
-
-
-# exprgen's read of one key of the current value (the key written by repr, single-quoted)
-_CUR_READ = re.compile(r"\(cur\.get\(('(?:[^'\\]|\\.)*')\) if isinstance\(cur, dict\) else None\)")
-_DISPLAY_MAX = 400  # longer displays stay functions of their own: readable source, shallow nesting
-
-
-def _display(opening: str, items: list[str], closing: str, fields: list[tuple[Any, "Code"]]) -> str | None:
-    """A dict or list display written where it is used, when every element is sure to give a
-    value and the source stays short: one Python call less per object built."""
-    if not all(code.sure for _, code in fields):
-        return None
-    text = f"{opening}{', '.join(items)}{closing}"
-    return text if len(text) <= _DISPLAY_MAX else None
 
 
 @dataclass(frozen=True)
@@ -124,11 +110,12 @@ class Compiler:
             if node and FORM_WORDS.issuperset(node):
                 return self._form(node, where)
             fields = [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()]
-            display = _display("{", [f"{key!r}: {code.expr}" for key, code in fields], "}", fields)
+            sure = all(code.sure for _, code in fields)
+            display = sure and display_of("{", [f"{key!r}: {code.expr}" for key, code in fields], "}")
             return Code(display or f"{self._object_of(fields, where)}(cur, env)", sure=True)
         if isinstance(node, list):
             items = [self.code(sub, f"{where}[{i}]") for i, sub in enumerate(node)]
-            display = _display("[", [code.expr for code in items], "]", [(None, c) for c in items])
+            display = all(code.sure for code in items) and display_of("[", [code.expr for code in items], "]")
             return Code(display or f"{self._list_of(items, where)}(cur, env)", sure=True)
         return Code(self.module.literal(node), sure=True)
 
@@ -177,7 +164,8 @@ class Compiler:
             self.module.add(lines + [f"    return {{{items}}}"])
             return name
         lines.append("    out = {}")
-        fields, hoisted = self._hoist_reads(fields)
+        exprs, hoisted = hoist_reads([code.expr for _, code in fields], self.module.temp)
+        fields = [(key, Code(expr, code.sure, code.key)) for (key, code), expr in zip(fields, exprs)]
         if hoisted is not None or any(code.key for _, code in fields):
             lines.append("    get = cur.get if isinstance(cur, dict) else _no_get")
         lines += hoisted or []
@@ -192,24 +180,6 @@ class Compiler:
                           f"        out[{key!r}] = value"]
         self.module.add(lines + ["    return out"])
         return name
-
-    def _hoist_reads(self, fields: list[tuple[str, Code]]) -> tuple[list[tuple[str, Code]], list[str] | None]:
-        """Reads of the current value's keys inside an object's fields go through its hoisted
-        `get`, and a key read by several fields (`function.name`, `function.arguments`) is read
-        once, into a local. Sound because no field expression rebinds `cur` (shapes that do are
-        functions of their own) and reading a dict is free of effects."""
-        counts: dict[str, int] = {}
-        for _, code in fields:
-            for key in _CUR_READ.findall(code.expr):
-                counts[key] = counts.get(key, 0) + 1
-        if not counts:
-            return fields, None
-        names = {key: self.module.temp() for key, n in counts.items() if n > 1}
-        lines = [f"    {names[key]} = get({key})" for key in names]
-
-        def read(match: re.Match) -> str:
-            return names.get(match.group(1)) or f"get({match.group(1)})"
-        return [(key, Code(_CUR_READ.sub(read, code.expr), code.sure, code.key)) for key, code in fields], lines
 
     def _list_of(self, items: list[Code], where: str) -> str:
         name = self.module.name("list")
@@ -248,7 +218,7 @@ class Compiler:
             body = self._inline(node, source)
         else:
             body = (self._inline_shape(node, where, source, shape) if not finishes else None) or \
-                Code(f"{self._function(node, where, source, shape)}(cur, env)")
+                self._guarded(node, source, f"{self._function(node, where, source, shape)}(cur, env)")
         if gate is None:
             return body
         cond = self._condition(node[gate], f"{where}.{gate}")
@@ -256,6 +226,15 @@ class Compiler:
         yes, no = (body, other) if gate == "when" else (other, body)
         test = exprgen.truth(cond, self.module.temp())
         return Code(f"({yes.expr} if {test} else {no.expr})", yes.sure and no.sure)
+
+    @staticmethod
+    def _guarded(node: dict, source: Code | None, call: str) -> Code:
+        """A form function fed by one key gives nothing when that key is absent, unless it has a
+        `default` or `required`: the call is skipped then (most optional fields are absent)."""
+        if source is None or source.key is None or "default" in node or node.get("required"):
+            return Code(call)
+        return Code(f"({call} if (cur.get({source.key!r}) if isinstance(cur, dict) else None) is not None "
+                    f"else MISSING)")
 
     def _check_pairs(self, node: dict, where: str) -> None:
         needs = {"at": "each", "where": "each", "cases": "switch", "args": "call"}
@@ -428,9 +407,9 @@ class Compiler:
                       f"        value = {known}[key]", "    else:"]
             lines += ([f"        value = {default}"] if has_default else
                       [f"        raise TransformError(f'{{value!r}} is not one of {{sorted({known})}}', {label})"])
-        if node.get("required"):
-            lines += ["if value is MISSING:",
-                      f"    raise TransformError('required value is missing', {label})"]
+        if node.get("required"):  # `required: <text>` says why, in the spec's words
+            why = node["required"] if isinstance(node["required"], str) else "required value is missing"
+            lines += ["if value is MISSING:", f"    raise TransformError({why!r}, {label})"]
         elif has_default:
             lines += ["if value is MISSING:", f"    value = {default}"]
         return lines
