@@ -98,7 +98,7 @@ class Plan:
     detected: tuple[tuple["Param", Callable], ...]   # detected params whose cell is not supported
 
 
-@dataclass
+@dataclass(slots=True)
 class Checked:
     request: dict
     reports: list[dict]

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from .dialect import Dialect
 
 
+_UNBOUND: Any = object()
+
+
 @dataclass
 class _Choice:
     tools: dict[Any, int] = field(default_factory=dict)
@@ -106,15 +109,31 @@ class StreamTranslator:
                 continue
             if action.each is not None:
                 items = action.each(payload, env)
-                for item in items if isinstance(items, list) else ():
-                    local = {**env, action.name: item} if action.name else env
-                    self._run(action.do, item, local)
+                if isinstance(items, list) and items:
+                    self._each(action, items, env)
                 continue
-            if env is not self.env:  # an `each` scope: keep `$content` current
-                env["content"] = self.env["content"]
             value = action.node(payload, env)
             if value is not MISSING:
                 _HANDLERS[action.kind](self, value)
+
+    def _each(self, action: Any, items: list, env: dict) -> None:
+        """Runs `do` per item with the item bound by name in the stream's own env (set and
+        restored in place: copying the env per item cost more than the actions themselves)."""
+        name = action.name
+        if not name:
+            for item in items:
+                self._run(action.do, item, env)
+            return
+        saved = env.get(name, _UNBOUND)
+        try:
+            for item in items:
+                env[name] = item
+                self._run(action.do, item, env)
+        finally:
+            if saved is _UNBOUND:
+                env.pop(name, None)
+            else:
+                env[name] = saved
 
     # -- actions (one per word of the `on:` table) --------------------------------
     def _do_start(self, v: dict) -> None:

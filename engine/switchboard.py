@@ -23,7 +23,7 @@ from .request_check import check_request
 from .stream import StreamTranslator
 
 
-@dataclass
+@dataclass(slots=True)
 class HttpRequest:
     """What would be sent upstream, before auth is added (botocore's request dict habit)."""
     method: str
@@ -116,16 +116,19 @@ class Switchboard:
     def check(self, provider: str, body: Any, *, model: str | None = None,
               policy: str = "refuse") -> Checked:
         """Refuse what the target does not support, before any I/O (raises UnsupportedFeature)."""
+        return self._checked(provider, body, model, policy)[0]
+
+    def _checked(self, provider: str, body: Any, model: str | None, policy: str) -> tuple[Checked, Dialect]:
         facts = check_request(body)
-        self.dialect(provider, model or body["model"])
-        return self.matrix.check(provider, model or body["model"], body, policy, facts)
+        model = model or body["model"]
+        dialect = self.dialect(provider, model)
+        return self.matrix.check(provider, model, body, policy, facts), dialect
 
     def translate_request(self, provider: str, body: Any, *, model: str | None = None,
                           options: dict | None = None, base_url: str | None = None,
                           policy: str = "refuse") -> HttpRequest:
-        checked = self.check(provider, body, model=model, policy=policy)
+        checked, dialect = self._checked(provider, body, model, policy)
         model = model or body["model"]
-        dialect = self.dialect(provider, model)
         env = self._env(provider, checked.request, model, options, base_url)
         env["traits"] = checked.traits
         url, headers, payload = dialect.build(env)
