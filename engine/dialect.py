@@ -14,7 +14,7 @@ from typing import Any, Callable
 from .errors import SpecError, TransformError, UpstreamError
 from .codegen import direct
 from .forms import MISSING, Compiler, Node
-from .functions import FUNCTIONS, synth_id
+from .functions import FUNCTIONS, completion_id
 from .templates import compile_template, make_environment
 
 ACTIONS = ("start", "text", "refusal", "reasoning", "signature", "redacted", "tool_call",
@@ -141,7 +141,7 @@ class Dialect:
         if not isinstance(out, dict):
             raise UpstreamError(f"{self.name} response could not be read", code="bad_upstream_response")
         if "id" not in out:  # a digest is not free: only when the provider gave no id
-            out["id"] = synth_id("chatcmpl-", env.get("model"), env.get("now"))
+            out["id"] = completion_id(env.get("model"), env.get("now"), env.get("fresh_ids", False))
         out.setdefault("object", "chat.completion")
         out.setdefault("created", env.get("now", 0))
         out.setdefault("model", env.get("model") or "")

@@ -6,6 +6,8 @@ Bad client data raises `TransformError`, which becomes a 400 naming the field.
 """
 from __future__ import annotations
 
+import os
+
 import re
 from functools import lru_cache
 from typing import Any, Callable, Iterable
@@ -193,6 +195,13 @@ def synth_id(prefix: str, *seed: Any) -> str:
     """A deterministic id for things the provider gives none (prefix + hash of `seed`),
     so a stream and its non-stream twin name the same tool call the same way."""
     return prefix + _sha256("\x1f".join(map(str, seed)).encode()).hexdigest()[:24]
+
+
+def completion_id(model: Any, now: Any, fresh: bool) -> str:
+    """The id of a completion whose provider gave none: fresh on live calls (`fresh`), so two
+    completions never share one; derived from model and clock when the caller fixed the clock
+    (tests, replays), so such a translation is reproducible."""
+    return "chatcmpl-" + os.urandom(12).hex() if fresh else synth_id("chatcmpl-", model, now)
 
 
 def _sha256(data: bytes) -> Any:

@@ -22,7 +22,7 @@ import orjson
 from .errors import StreamError, TransformError
 from .forms import MISSING
 from .framing import CODECS
-from .functions import synth_id
+from .functions import completion_id, synth_id
 from .think import TagSplitter
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ class StreamTranslator:
             if not args:
                 choice.empty_args.add(ordinal)
             call = {"index": ordinal,
-                    "id": v.get("id") or synth_id("call_", self.id or "", index, ordinal),
+                    "id": v.get("id") or synth_id("call_", self._completion_id(), index, ordinal),
                     "type": "function",
                     "function": {"name": v.get("name", ""), "arguments": args}}
             if v.get("extra"):
@@ -244,10 +244,13 @@ class StreamTranslator:
             choice = self.choices[index] = _Choice()
         return choice
 
+    def _completion_id(self) -> str:
+        if self.id is None:  # the provider gave none (yet): from now on, one of ours
+            self.id = completion_id(self.model, self.created, self.env.get("fresh_ids", False))
+        return self.id
+
     def _envelope(self) -> dict:
-        if self.id is None:
-            self.id = synth_id("chatcmpl-", self.model, self.created)
-        return {"id": self.id, "object": "chat.completion.chunk", "created": self.created,
+        return {"id": self._completion_id(), "object": "chat.completion.chunk", "created": self.created,
                 "model": self.model or ""}
 
     def _delta(self, index: int, delta: dict) -> None:

@@ -181,7 +181,8 @@ class Switchboard:
         model = model or request.get("model") or ""
         traits = self.matrix.resolve(provider, model).traits if model else {}
         return {"request": request, "model": model, "provider": provider, "traits": traits,
-                "now": int(time.time()) if now is None else now}
+                "now": int(time.time()) if now is None else now,
+                "fresh_ids": now is None}  # a fixed clock makes made-up ids reproducible too
 
 
 def _base_url(template: str, opts: dict) -> str:

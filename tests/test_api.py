@@ -109,3 +109,24 @@ def test_warm_compiles_every_generated_module_and_changes_no_answer() -> None:
     assert all(not m._pending for m in modules)
     assert all(d._ready for routes in sb.dialects.values() for _, d in routes.routes)
     assert sb.translate_request("anthropic", body).json == cold
+
+
+def test_made_up_completion_ids_are_fresh_on_live_calls_and_reproducible_with_a_fixed_clock() -> None:
+    """Bedrock gives no completion id: two live answers in the same second must not share one
+    (they did: the id was a digest of model and second), and tool calls made up inside a
+    stream are named after it; a caller that fixes the clock gets the same ids every time."""
+    from tests.support.wire import FIXTURES, aws_stream
+    body = json.loads((FIXTURES / "bedrock" / "tools.1.json").read_text())
+    request = {"model": "anthropic.claude-sonnet-4-5-20250929-v1:0", "messages": [{"role": "user", "content": "hi"}]}
+    live = {SB.translate_response("bedrock", body, request=request)["id"] for _ in range(20)}
+    fixed = {SB.translate_response("bedrock", body, request=request, now=1700000000)["id"] for _ in range(3)}
+    assert len(live) == 20 and all(i.startswith("chatcmpl-") for i in live) and len(fixed) == 1
+
+    frames = aws_stream(fixture_events("bedrock", "tools.1"))
+
+    def ids(now: int | None) -> tuple[str, str]:
+        st = SB.stream("bedrock", {**request, "stream": True}, now=now)
+        chunks = st.feed(frames) + st.close()
+        calls = [c for ch in chunks for choice in ch["choices"] for c in choice["delta"].get("tool_calls", ())]
+        return chunks[0]["id"], ",".join(str(c.get("id")) for c in calls if c.get("id"))
+    assert ids(None) != ids(None) and ids(5) == ids(5)
