@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import linecache
 import math
-import re
 import threading
 from typing import Any, Callable
 
@@ -124,34 +123,3 @@ def indent(lines: list[str], depth: int = 4) -> list[str]:
     pad = " " * depth
     return [pad + line for line in lines]
 
-
-# exprgen's read of one key of the current value (the key written by repr, single-quoted)
-_CUR_READ = re.compile(r"\(cur\.get\(('(?:[^'\\]|\\.)*')\) if isinstance\(cur, dict\) else None\)")
-DISPLAY_MAX = 400  # longer displays stay functions of their own: readable source, shallow nesting
-
-
-def display_of(opening: str, items: list[str], closing: str) -> str | None:
-    """A dict or list display to write where it is used (one Python call less per object
-    built), unless its source is long."""
-    text = f"{opening}{', '.join(items)}{closing}"
-    return text if len(text) <= DISPLAY_MAX else None
-
-
-def hoist_reads(exprs: list[str], temp: Callable[[], str]) -> tuple[list[str], list[str] | None]:
-    """Rewrites the field expressions of one object function so that reads of the current
-    value's keys go through the function's hoisted `get`, and a key read by several fields
-    (`function.name`, `function.arguments`) is read once into a local; returns the new
-    expressions and the lines that bind those locals (None: no read to rewrite, so no `get`
-    needed). Sound because no field expression rebinds `cur` (shapes that do are functions
-    of their own) and reading a dict has no effects."""
-    counts: dict[str, int] = {}
-    for expr in exprs:
-        for key in _CUR_READ.findall(expr):
-            counts[key] = counts.get(key, 0) + 1
-    if not counts:
-        return exprs, None
-    names = {key: temp() for key, n in counts.items() if n > 1}
-
-    def read(match: re.Match) -> str:
-        return names.get(match.group(1)) or f"get({match.group(1)})"
-    return [_CUR_READ.sub(read, expr) for expr in exprs], [f"    {names[key]} = get({key})" for key in names]

@@ -31,11 +31,11 @@ interpretation of the node would give; tests/forms/*.yaml pin them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import exprgen
-from .codegen import Module, comment, display_of, hoist_reads, indent
+from .codegen import Module, comment, indent
+from .objectgen import Code, display_of, list_function, object_function
 from .errors import SpecError, TransformError
 from .expr import Env, ExprError
 
@@ -61,15 +61,6 @@ def _key(value: Any) -> Any:
 
 _SCOPE = {**exprgen.SCOPE, "MISSING": MISSING, "TransformError": TransformError, "_key": _key,
           "_no_get": {}.get}
-
-
-@dataclass(frozen=True)
-class Code:
-    """A Python expression over the locals `cur` and `env`; `sure`: it never gives MISSING;
-    `key`: it is `from: <key>` alone (an object template reads those with one hoisted get)."""
-    expr: str
-    sure: bool = False
-    key: str | None = None
 
 
 class Compiler:
@@ -112,11 +103,11 @@ class Compiler:
             fields = [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()]
             sure = all(code.sure for _, code in fields)
             display = sure and display_of("{", [f"{key!r}: {code.expr}" for key, code in fields], "}")
-            return Code(display or f"{self._object_of(fields, where)}(cur, env)", sure=True)
+            return Code(display or f"{object_function(self.module, fields, where)}(cur, env)", sure=True)
         if isinstance(node, list):
             items = [self.code(sub, f"{where}[{i}]") for i, sub in enumerate(node)]
             display = all(code.sure for code in items) and display_of("[", [code.expr for code in items], "]")
-            return Code(display or f"{self._list_of(items, where)}(cur, env)", sure=True)
+            return Code(display or f"{list_function(self.module, items, where)}(cur, env)", sure=True)
         return Code(self.module.literal(node), sure=True)
 
     def _expr(self, text: Any, where: str) -> str:
@@ -154,48 +145,7 @@ class Compiler:
 
     def _object(self, node: dict, where: str) -> str:
         """A function `(cur, env) -> dict` for an object template (shapes call it on other values)."""
-        return self._object_of([(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()], where)
-
-    def _object_of(self, fields: list[tuple[str, Code]], where: str) -> str:
-        name = self.module.name("object")
-        lines = [f"def {name}(cur, env):{comment(where)}"]
-        if all(code.sure for _, code in fields):
-            items = ", ".join(f"{key!r}: {code.expr}" for key, code in fields)
-            self.module.add(lines + [f"    return {{{items}}}"])
-            return name
-        lines.append("    out = {}")
-        exprs, hoisted = hoist_reads([code.expr for _, code in fields], self.module.temp)
-        fields = [(key, Code(expr, code.sure, code.key)) for (key, code), expr in zip(fields, exprs)]
-        if hoisted is not None or any(code.key for _, code in fields):
-            lines.append("    get = cur.get if isinstance(cur, dict) else _no_get")
-        lines += hoisted or []
-        for key, code in fields:
-            if code.key:
-                lines += [f"    value = get({code.key!r})", "    if value is not None:",
-                          f"        out[{key!r}] = value"]
-            elif code.sure:
-                lines.append(f"    out[{key!r}] = {code.expr}")
-            else:
-                lines += [f"    value = {code.expr}", "    if value is not MISSING:",
-                          f"        out[{key!r}] = value"]
-        self.module.add(lines + ["    return out"])
-        return name
-
-    def _list_of(self, items: list[Code], where: str) -> str:
-        name = self.module.name("list")
-        lines = [f"def {name}(cur, env):{comment(where)}"]
-        if all(code.sure for code in items):
-            self.module.add(lines + [f"    return [{', '.join(code.expr for code in items)}]"])
-            return name
-        lines.append("    out = []")
-        for code in items:
-            if code.sure:
-                lines.append(f"    out.append({code.expr})")
-            else:
-                lines += [f"    value = {code.expr}", "    if value is not MISSING:",
-                          "        out.append(value)"]
-        self.module.add(lines + ["    return out"])
-        return name
+        return object_function(self.module, [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()], where)
 
     # -- forms -------------------------------------------------------------------------
     def _form(self, node: dict, where: str) -> Code:
