@@ -141,8 +141,7 @@ class Matrix:
         name = self.module.name("active")
         lines = [f"def {name}(cur, facts):", "    out = []"]
         used = set().union(*(bindings(self._detect_text[fid]) for fid in watch))
-        lines.append("    env = {'request': cur, **(facts or _facts(cur))}" if used - {"request"} else
-                     "    env = {'request': cur}")
+        lines.append("    env = facts or _facts(cur)" if used - {"request"} else "    env = {'request': cur}")
         for fid in watch:
             test = self._source(self._detect_text[fid], f"features.{fid}.detect")
             lines += [f"    if {exprgen.truth(test, self.module.temp())}:", f"        out.append({fid!r})"]
@@ -346,7 +345,7 @@ def _locate(request: dict, feature: Feature) -> str | None:
 def request_facts(request: dict) -> dict[str, Any]:
     """Facts about an OpenAI request that several detections need, gathered in one pass
     (bindings for `detect:` expressions): `$part_types`, the content part types used;
-    `$cache_marked`, whether any part or tool carries cache_control."""
+    `$cache_marked`, whether any part or tool carries cache_control; and `$request` itself."""
     types: set[str] = set()
     marked = bool(request.get("cache_control"))
     for message in request.get("messages") or ():
@@ -360,7 +359,7 @@ def request_facts(request: dict) -> dict[str, Any]:
                     marked = marked or part.get("cache_control") is not None
     for tool in request.get("tools") or ():
         marked = marked or (isinstance(tool, dict) and tool.get("cache_control") is not None)
-    return {"part_types": sorted(types), "cache_marked": marked}
+    return {"part_types": sorted(types), "cache_marked": marked, "request": request}
 
 
 def _out_of_range(cell: Cell, value: Any) -> str | None:

@@ -115,14 +115,12 @@ class Dialect:
 
     # -- response ----------------------------------------------------------------
     def finish_reason(self, raw: Any, has_tools: bool) -> dict:
-        mapped = self.finish_table.get(raw) if isinstance(raw, str) else None
-        out: dict[str, Any] = {"finish_reason": mapped or "stop"}
-        if mapped is None and raw is not None:
-            out["provider_finish_reason"] = raw
-        if has_tools and out["finish_reason"] == "stop":
-            out["finish_reason"] = "tool_calls"  # some providers say a plain stop, or nothing
-        elif not has_tools and out["finish_reason"] == "tool_calls":
-            out["finish_reason"] = "stop"  # a forced tool whose input became content
+        """OpenAI's finish_reason for the provider's `raw` one, by the spec's table: anything
+        else is `stop`, with the raw value kept as `provider_finish_reason`; a choice with tool
+        calls the provider says merely stopped finishes with `tool_calls` (some say nothing),
+        and one without tool calls never does (a forced tool whose input became content)."""
+        out: dict[str, Any] = {}
+        self._finish(out, raw, has_tools)
         return out
 
     def usage(self, raw: Any, env: dict) -> Any:
@@ -132,7 +130,9 @@ class Dialect:
         return None if usage is MISSING else _total(usage)
 
     def response(self, body: Any, env: dict) -> dict:
-        env = {**env, "response": body}
+        """`env` is this call's own (Switchboard._response_env builds one per call): the body is
+        bound in it as `$response` without a copy."""
+        env["response"] = body
         try:
             out = self.response_body(body, env)
         except TransformError as exc:
@@ -140,21 +140,37 @@ class Dialect:
                                 code="bad_upstream_response") from None
         if not isinstance(out, dict):
             raise UpstreamError(f"{self.name} response could not be read", code="bad_upstream_response")
-        if "id" not in out:  # a digest is not free: only when the provider gave no id
+        if "id" not in out:
             out["id"] = completion_id(env.get("model"), env.get("now"), env.get("fresh_ids", False))
-        out.setdefault("object", "chat.completion")
-        out.setdefault("created", env.get("now", 0))
-        out.setdefault("model", env.get("model") or "")
+        if "object" not in out:
+            out["object"] = "chat.completion"
+        if "created" not in out:
+            out["created"] = env.get("now", 0)
+        if "model" not in out:
+            out["model"] = env.get("model") or ""
         choices = []
         for choice in out.get("choices") or ():
             choice = dict(choice)
-            message = choice.get("message") or {}
-            choice.update(self.finish_reason(choice.get("finish_reason"), bool(message.get("tool_calls"))))
+            message = choice.get("message")
+            self._finish(choice, choice.get("finish_reason"), bool(message.get("tool_calls")) if message else False)
             choices.append(choice)
         out["choices"] = choices
-        if isinstance(out.get("usage"), dict):
-            out["usage"] = _total(out["usage"])
+        usage = out.get("usage")
+        if usage.__class__ is dict and "total_tokens" not in usage:
+            out["usage"] = _total(usage)
         return out
+
+    def _finish(self, into: dict, raw: Any, has_tools: bool) -> None:
+        """`finish_reason` (and `provider_finish_reason`) written into a choice or chunk entry."""
+        mapped = self.finish_table.get(raw) if raw.__class__ is str else None
+        if mapped is None:
+            if raw is not None:
+                into["provider_finish_reason"] = raw
+            mapped = "stop"
+        if has_tools:
+            into["finish_reason"] = "tool_calls" if mapped == "stop" else mapped
+        else:
+            into["finish_reason"] = "stop" if mapped == "tool_calls" else mapped
 
     # -- errors ------------------------------------------------------------------
     def error(self, status: int, body: Any, env: dict) -> UpstreamError:

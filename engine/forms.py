@@ -127,6 +127,8 @@ class Compiler:
         """The value, with MISSING read as None (what functions and conditions see)."""
         if code.sure:
             return code.expr
+        if code.raw is not None:
+            return code.raw
         t = self.module.temp()
         return f"(None if ({t} := {code.expr}) is MISSING else {t})"
 
@@ -208,9 +210,9 @@ class Compiler:
             if isinstance(text, str) and _FIELD.match(text):  # the commonest form: one key of the current value
                 v = t()
                 return Code(f"({v} if isinstance(cur, dict) and ({v} := cur.get({text!r})) is not None "
-                            f"else MISSING)", key=text)
+                            f"else MISSING)", key=text, raw=f"(cur.get({text!r}) if isinstance(cur, dict) else None)")
             got, v = self._expr(text, f"{where}.from"), t()
-            return Code(f"(MISSING if ({v} := {got}) is None else {v})")  # null is absent
+            return Code(f"(MISSING if ({v} := {got}) is None else {v})", raw=got)  # null is absent
         if "const" in node:
             return Code(self.module.literal(node["const"]), sure=True)
         if "template" in node:
@@ -222,7 +224,7 @@ class Compiler:
         """A form without a shape, map or `required`: one expression."""
         value = source or Code("cur")
         if "default" not in node:
-            return value if "as" not in node else Code(value.expr, value.sure)
+            return value if "as" not in node else Code(value.expr, value.sure, raw=value.raw)
         if value.sure:
             return value
         v = self.module.temp()
@@ -247,7 +249,7 @@ class Compiler:
             r = t()
             if given is None:
                 return Code(f"(MISSING if cur is MISSING or ({r} := {fn}(cur)) is None else {r})")
-            return Code(f"(MISSING if ({r} := {fn}({given})) is None else {r})")
+            return Code(f"(MISSING if ({r} := {fn}({given})) is None else {r})", raw=f"{fn}({given})")
         return None
 
     def _function(self, node: dict, where: str, source: Code | None, shape: str | None) -> str:

@@ -24,10 +24,13 @@ _SCAN_MIN = 8  # plain-key fields from which an object reads its value's keys in
 @dataclass(frozen=True)
 class Code:
     """A Python expression over the locals `cur` and `env`; `sure`: it never gives MISSING;
-    `key`: it is `from: <key>` alone (an object template reads those with one hoisted get)."""
+    `key`: it is `from: <key>` alone (an object template reads those with one hoisted get);
+    `raw`: an expression giving None exactly where this one gives MISSING (what functions
+    and conditions are handed, without converting None to MISSING and back)."""
     expr: str
     sure: bool = False
     key: str | None = None
+    raw: str | None = None
 
 
 def object_function(module: Module, fields: list[tuple[str, Code]], where: str) -> str:

@@ -35,7 +35,8 @@ def _type_name(value: Any) -> str:
 
 def check_request(body: Any) -> dict[str, Any]:
     """Raise RequestError naming the first malformed field. A well-formed request gives its
-    facts (`capabilities.request_facts`), gathered on the same walk over its messages."""
+    facts (`capabilities.request_facts`), gathered on the same walk over its messages; they are
+    the detections' bindings as they are (`$request` included), so detecting copies nothing."""
     if not isinstance(body, dict):
         raise RequestError("the request body must be a JSON object", param=None, code="invalid_json")
     model = body.get("model")
@@ -68,7 +69,7 @@ def check_request(body: Any) -> dict[str, Any]:
             raise _fail(f"unknown type {kind!r}", "response_format.type")
         if kind == "json_schema" and not isinstance(response_format.get("json_schema"), dict):
             raise _fail("json_schema mode needs a json_schema object", "response_format.json_schema")
-    return {"part_types": sorted(types), "cache_marked": marked}
+    return {"part_types": sorted(types), "cache_marked": marked, "request": body}
 
 
 def _check_message(message: Any, i: int, types: set[str]) -> bool:

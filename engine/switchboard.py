@@ -62,6 +62,7 @@ class Switchboard:
         self.files = SpecFiles(root)
         self._option_defaults = {p: {k: v for k, v in entry.get("options", {}).items() if v is not None}
                                  for p, entry in self.providers.items()}
+        self._base_env = {p: env for p in self.providers if (env := self._default_env(p)) is not None}
         self.dialects: dict[str, Routes] = {}
         for provider, entry in self.providers.items():
             if entry["spec"] is not None:
@@ -105,12 +106,25 @@ class Switchboard:
 
     def _env(self, provider: str, request: dict, model: str, options: dict | None,
              base_url: str | None) -> dict:
-        defaults = self._option_defaults[provider]
-        opts = {**defaults, **options} if options else defaults
-        env = {**opts, "options": opts, "request": request, "model": model,
-               "stream": bool(request.get("stream")), "provider": provider}
-        env["base_url"] = _base_url(base_url or self.providers[provider]["base_url"], opts)
+        base = None if options or base_url else self._base_env.get(provider)
+        if base is not None:  # the provider's own defaults: bound once, at load
+            env = base.copy()
+        else:
+            opts = {**self._option_defaults[provider], **(options or {})}
+            env = {**opts, "options": opts, "provider": provider,
+                   "base_url": _base_url(base_url or self.providers[provider]["base_url"], opts)}
+        env["request"], env["model"], env["stream"] = request, model, bool(request.get("stream"))
         return env
+
+    def _default_env(self, provider: str) -> dict | None:
+        """The bindings of a call with no options of its own, or None when the base URL needs an
+        option that has no default (Azure's resource): such calls bring theirs."""
+        opts = self._option_defaults[provider]
+        try:
+            url = _base_url(self.providers[provider]["base_url"], opts)
+        except SpecError:
+            return None
+        return {**opts, "options": opts, "provider": provider, "base_url": url}
 
     # -- public API --------------------------------------------------------------
     def check(self, provider: str, body: Any, *, model: str | None = None,

@@ -51,10 +51,11 @@ def test_a_malformed_request_is_refused_naming_the_failing_path(body: dict, para
 
 
 def test_a_well_formed_request_gives_its_part_types_and_cache_marks() -> None:
-    facts = check_request(_body(
+    body = _body(
         {"role": "user", "content": [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral"}},
                                      {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]},
         {"role": "assistant", "content": None, "tool_calls": [_OK_CALL]},
-        {"role": "tool", "tool_call_id": "c1", "content": "ok"}))
-    assert facts == {"part_types": ["image_url", "text"], "cache_marked": True}
+        {"role": "tool", "tool_call_id": "c1", "content": "ok"})
+    facts = check_request(body)
+    assert facts == {"part_types": ["image_url", "text"], "cache_marked": True, "request": body}
     assert check_request(_body())["cache_marked"] is False
