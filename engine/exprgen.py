@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from .codegen import Module
-from .expr import (_ANY_BINDING, _BINDING, _FUNCTIONS, _equal, _node, _parse, _rest_is_a_path,
+from .expr import (_ANY_BINDING, _BINDING, _FUNCTIONS, _TYPES, _equal, _node, _parse, _rest_is_a_path,
                    _unquoted, flatten_value)
 
 
@@ -31,7 +31,7 @@ def _scope(cur: Any, env: dict, names: tuple[str, ...]) -> dict:
 
 
 # Names every generated module can use.
-SCOPE: dict[str, Any] = {"_equal": _equal, "_scope": _scope, "_flatten": flatten_value}
+SCOPE: dict[str, Any] = {"_equal": _equal, "_scope": _scope, "_flatten": flatten_value, "_types": _TYPES}
 _ROOT = "cur"
 
 
@@ -181,5 +181,7 @@ class _Writer:
         fn = _FUNCTIONS.get(node["value"])
         if fn is None:
             return None
+        if node["value"] == "type" and len(node["children"]) == 1:  # one table lookup, no call
+            return f"_types.get(({self.gen(node['children'][0], base)}).__class__, 'object')"
         args = ", ".join(self.gen(child, base) for child in node["children"])
         return f"{self.mod.const(fn, 'fn')}({args})"
