@@ -44,7 +44,7 @@ def check_request(body: Any) -> dict[str, Any]:
         raise _fail("a model id string is required", "model")
     for key, value in body.items():  # a request has a handful of keys; _TYPES has dozens
         kinds = _TYPES.get(key)
-        if kinds is None or value is None:
+        if kinds is None or value is None or value.__class__ in kinds:  # exact JSON types: done
             continue
         if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
             names = " or ".join(k.__name__ for k in kinds)

@@ -101,6 +101,7 @@ def _substitution(text: str, filters: dict[str, Callable]) -> Callable[[dict], s
             if value is None:
                 raise TransformError(f"template variable {name!r} is not set")
             return str(value)
+        plain.binding = name  # type: ignore[attr-defined]
         return plain
 
     def render(env: dict) -> str:
@@ -139,9 +140,21 @@ def _fast(text: str, filters: dict[str, Callable]) -> Callable[[Any, dict], Any]
     if "{{" in "".join(p for p in parts if isinstance(p, str)):
         return None
     pieces = tuple(p for p in parts if not isinstance(p, str) or p)
+    if len(pieces) == 2 and getattr(pieces[0], "binding", None) and isinstance(pieces[1], str):
+        return _binding_then_text(pieces[0].binding, pieces[1])
 
     def render(cur: Any, env: dict) -> str:
         return "".join([p if p.__class__ is str else p(env) for p in pieces])
+    return render
+
+
+def _binding_then_text(name: str, tail: str) -> Callable[[Any, dict], str]:
+    """`{{ base_url }}/chat/completions`, most URLs: one lookup and one concatenation."""
+    def render(cur: Any, env: dict) -> str:
+        value = env.get(name)
+        if value is None:
+            raise TransformError(f"template variable {name!r} is not set")
+        return (value if value.__class__ is str else str(value)) + tail
     return render
 
 
