@@ -92,6 +92,8 @@ def _plain_path(text: str) -> Expr | None:
     match = _PLAIN.match(text)
     if match is None:
         return None
+    if _BARE_WORDS & set(text.split(".")):
+        _parse(text)  # raises: a bare null/true/false
     binding, head = match.group(1), match.group(2)
     keys = tuple(k for k in match.group(3).split(".") if k)
     if binding:
@@ -133,9 +135,28 @@ def _unquoted(text: str) -> str:
 
 def _parse(text: str) -> dict:
     try:
-        return jparser.Parser().parse(text).parsed
+        parsed = jparser.Parser().parse(text).parsed
     except (jexc.ParseError, jexc.LexerError) as exc:
         raise ExprError(f"invalid expression {text!r}: {exc}") from None
+    word = _bare_literal(parsed)
+    if word is not None:  # JMESPath reads `x != null` as a comparison with a key named "null"
+        raise ExprError(f"in {text!r}, bare {word} is a key named {word!r} in JMESPath; "
+                        f"write the literal as `{word}` (in backticks)")
+    return parsed
+
+
+_BARE_WORDS = frozenset({"null", "true", "false"})
+
+
+def _bare_literal(node: dict) -> str | None:
+    """The first field named null, true or false (almost surely a literal without backticks)."""
+    if node.get("type") == "field" and node.get("value") in _BARE_WORDS:
+        return node["value"]
+    for child in node.get("children", ()):
+        found = _bare_literal(child) if isinstance(child, dict) else None
+        if found is not None:
+            return found
+    return None
 
 
 def _compile_text(text: str) -> Callable[[Any], Any]:

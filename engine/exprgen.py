@@ -129,6 +129,8 @@ class _Writer:
         if right_node["type"] == "literal" and isinstance(right_node["value"], str):
             # comparing with a string: Python's == is JMESPath's
             return Bool(f"({left} {'==' if op == 'eq' else '!='} {right_node['value']!r})")
+        if right_node["type"] == "literal" and right_node["value"] is None:  # only null equals null
+            return Bool(f"({left} {'is' if op == 'eq' else 'is not'} None)")
         test = f"_equal({left}, {self.gen(right_node, base)})"
         return Bool(test if op == "eq" else f"(not {test})")
 

@@ -207,7 +207,9 @@ class Compiler:
             return self.code(node["from"], f"{where}.from")   # a node as the source
         if "from" in node:
             text = node["from"]
-            if isinstance(text, str) and _FIELD.match(text):  # the commonest form: one key of the current value
+            if isinstance(text, str) and _FIELD.match(text) and text not in ("null", "true", "false"):
+                # the commonest form: one key of the current value (a bare literal word goes to
+                # the expression compiler, which refuses it)
                 v = t()
                 return Code(f"({v} if isinstance(cur, dict) and ({v} := cur.get({text!r})) is not None "
                             f"else MISSING)", key=text, raw=f"(cur.get({text!r}) if isinstance(cur, dict) else None)")

@@ -75,3 +75,20 @@ def test_examples_are_checked_when_read(tmp_path: Path) -> None:
     with pytest.raises(engine.SpecError) as caught:
         sb.files.raw("groq")
     assert "specs/groq.yaml:examples.0.name" in str(caught.value)
+
+
+def test_a_bare_null_in_an_expression_is_refused_with_the_fix() -> None:
+    """JMESPath reads `x != null` as a comparison with a key named "null" (always absent, so it
+    seemed to work); a spec must write the literal in backticks."""
+    from engine.expr import ExprError, compile_expr
+    for text in ("web_search_options != null", "a == true", "[?b == false]", "null", "a.true"):
+        with pytest.raises(ExprError, match="in backticks"):
+            compile_expr(text)
+    assert compile_expr("a != `null`")({"a": {}}, {}) is True
+
+
+def test_a_bare_literal_word_as_a_from_key_is_refused_at_load() -> None:
+    from engine.forms import Compiler
+    from engine.functions import FUNCTIONS
+    with pytest.raises(engine.SpecError, match="in backticks"):
+        Compiler(FUNCTIONS, {}, lambda text, where: None, "x.yaml").compile({"from": "true"}, "w")
