@@ -138,7 +138,7 @@ def _parse(text: str) -> dict:
         parsed = jparser.Parser().parse(text).parsed
     except (jexc.ParseError, jexc.LexerError) as exc:
         raise ExprError(f"invalid expression {text!r}: {exc}") from None
-    word = _bare_literal(parsed)
+    word = _bare_literal(parsed) if _BARE_HINT.search(text) else None
     if word is not None:  # JMESPath reads `x != null` as a comparison with a key named "null"
         raise ExprError(f"in {text!r}, bare {word} is a key named {word!r} in JMESPath; "
                         f"write the literal as `{word}` (in backticks)")
@@ -146,6 +146,7 @@ def _parse(text: str) -> dict:
 
 
 _BARE_WORDS = frozenset({"null", "true", "false"})
+_BARE_HINT = re.compile(r"\b(?:null|true|false)\b")  # most expressions name none: no walk
 
 
 def _bare_literal(node: dict) -> str | None:

@@ -6,7 +6,6 @@ Bad client data raises `TransformError`, which becomes a 400 naming the field.
 """
 from __future__ import annotations
 
-from random import getrandbits as _random_bits
 
 import re
 from functools import lru_cache
@@ -201,8 +200,16 @@ def completion_id(model: Any, now: Any, fresh: bool) -> str:
     """The id of a completion whose provider gave none: fresh on live calls (`fresh`), so two
     completions never share one; derived from model and clock when the caller fixed the clock
     (tests, replays), so such a translation is reproducible."""
-    # random's module instance is reseeded in a forked child, so workers never repeat ids
     return f"chatcmpl-{_random_bits(96):024x}" if fresh else synth_id("chatcmpl-", model, now)
+
+
+def _random_bits(k: int) -> int:
+    """random.getrandbits, imported on first use (cold start need not pay for `random`); the
+    module's generator is reseeded in a forked child, so workers never repeat ids."""
+    global _random_bits
+    from random import getrandbits
+    _random_bits = getrandbits
+    return getrandbits(k)
 
 
 def _sha256(data: bytes) -> Any:

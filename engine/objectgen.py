@@ -114,7 +114,7 @@ def hoist_reads(exprs: list[str], temp: Callable[[], str]) -> tuple[list[str], l
     of their own) and reading a dict has no effects."""
     counts: dict[str, int] = {}
     for expr in exprs:
-        for key in _CUR_READ.findall(expr):
+        for key in _CUR_READ.findall(expr) if "cur.get(" in expr else ():
             counts[key] = counts.get(key, 0) + 1
     if not counts:
         return exprs, None

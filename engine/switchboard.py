@@ -6,16 +6,14 @@ come back as data (`HttpRequest`) for a gateway, or any other client, to send.
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
-from fnmatch import translate
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from .capabilities import Checked, Matrix
+from .capabilities import Checked, Globs, Matrix
 from .dialect import Dialect
 from .errors import NotFound, RequestError, SpecError, UpstreamError
 from .loader import SpecFiles, bundled_root, load_tables
@@ -43,12 +41,12 @@ class Routes:
     """Which dialect serves which model: the first route whose patterns match (a route
     without patterns matches every model)."""
 
-    def __init__(self, routes: list[tuple[list[re.Pattern], Dialect]]):
+    def __init__(self, routes: list[tuple[Globs, Dialect]]):
         self.routes = routes
 
     def for_model(self, model: str) -> Dialect:
         for patterns, dialect in self.routes:
-            if not patterns or any(p.match(model) for p in patterns):
+            if not patterns or patterns.match(model):
                 return dialect
         raise NotFound(f"no spec of this provider serves model {model!r}", param="model")
 
@@ -78,7 +76,7 @@ class Switchboard:
                 raise SpecError("an abstract spec cannot serve a provider",
                                 file="providers.yaml", where=f"providers.{provider}.spec")
             dialect = Dialect(provider, resolved, f"specs/{route['spec']}.yaml")
-            compiled.append(([re.compile(translate(p)) for p in route.get("models", ())], dialect))
+            compiled.append((Globs(route.get("models")), dialect))
         return Routes(compiled)
 
     def warm(self) -> "Switchboard":
