@@ -116,7 +116,7 @@ class Switchboard:
 
     def _default_env(self, provider: str) -> dict | None:
         """The bindings of a call with no options of its own, or None when the base URL needs an
-        option that has no default (Azure's resource): such calls bring theirs."""
+        option that has no default (a resource name, say): such calls bring theirs."""
         opts = self._option_defaults[provider]
         try:
             url = _base_url(self.providers[provider]["base_url"], opts)
