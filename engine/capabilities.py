@@ -16,35 +16,16 @@ Design decisions:
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from fnmatch import translate
 from typing import Any, Callable
 
 from . import exprgen
+from .cells import NUMBERS, Cell, Globs, bounds_of, out_of_range, plain_keys
 from .codegen import Entry, Module, direct
 from .errors import SpecError, UnsupportedFeature
 from .expr import ExprError, bindings, truthy
 
 STATES = ("supported", "provider_only", "unsupported")
-
-
-@dataclass(frozen=True)
-class Cell:
-    state: str
-    min: float | None = None
-    max: float | None = None
-    values: tuple | None = None
-    clamp: bool = False
-    note: str | None = None
-
-    @staticmethod
-    def of(raw: Any) -> "Cell":
-        if isinstance(raw, str):
-            return Cell(raw)
-        values = tuple(raw["values"]) if "values" in raw else None
-        return Cell(raw["state"], raw.get("min"), raw.get("max"), values,
-                    raw.get("clamp", False), raw.get("note"))
 
 
 @dataclass(frozen=True)
@@ -63,26 +44,6 @@ class Param:
     detect: Callable[[Any, dict], Any] | None
     param: str
     drop: tuple[str, ...]
-
-
-class Globs:
-    """Model-id glob patterns (`gpt-5*`, `o[134]*`) as one regex, compiled on first use: a
-    process consults few of the matrix's rules, and compiling every pattern at load was
-    about a tenth of engine.load()."""
-    __slots__ = ("patterns", "_regex")
-
-    def __init__(self, patterns: Any):
-        self.patterns: tuple[str, ...] = tuple(patterns or ())
-        self._regex: re.Pattern | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.patterns)
-
-    def match(self, model: str) -> bool:
-        regex = self._regex
-        if regex is None:  # a race compiles it twice, harmlessly
-            regex = self._regex = re.compile("|".join(f"(?:{translate(p)})" for p in self.patterns))
-        return regex.match(model) is not None
 
 
 @dataclass
@@ -116,6 +77,7 @@ class Plan:
     detect: Callable[[Any, Any], tuple[str, ...]]   # the watched features a request uses
     plain: frozenset[str]                            # keys passed over: plain `supported` cells
     detected: tuple[tuple["Param", Callable], ...]   # detected params whose cell is not supported
+    ranges: dict[str, tuple[float, float]]           # supported cells with only bounds: (min, max)
 
 
 @dataclass(slots=True)
@@ -179,8 +141,9 @@ class Matrix:
         watch = tuple(fid for fid in self.features if fid in keep)
         detect = self._detector(watch)
         self.module.load()  # compiles what is new (this detector, the first time: everything)
-        return Plan(direct(detect), _plain_keys(row.params) - self._not_by_key,
-                    self._detecting([p for p in self._detected_params if not _supported(row.params.get(p.id))]))
+        return Plan(direct(detect), plain_keys(row.params) - self._not_by_key,
+                    self._detecting([p for p in self._detected_params if not _supported(row.params.get(p.id))]),
+                    bounds_of(row.params, self._not_by_key))
 
     def _detecting(self, params: list[Param]) -> tuple[tuple[Param, Callable], ...]:
         self.module.load()
@@ -265,13 +228,13 @@ class Matrix:
         plan = row.plan
         active = plan.detect(request, facts)
         features, params, traits = row.features, row.params, row.traits
-        plain, detected = plan.plain, plan.detected
+        plain, detected, ranges = plan.plain, plan.detected, plan.ranges
         for rule in row.gated:
             if rule.when[0] in active and all(w in active for w in rule.when):
                 features = {**features, **rule.features}
                 params = {**params, **rule.params}
                 traits = {**traits, **rule.traits}
-                plain, detected = frozenset(), self._detecting(list(self._detected_params))
+                plain, detected, ranges = frozenset(), self._detecting(list(self._detected_params)), {}
         reports: list[dict] = []
         for fid in active:
             cell = features.get(fid)
@@ -285,16 +248,21 @@ class Matrix:
                     param=_locate(request, feature), provider=provider, model=model, feature=fid)
             if cell.note:
                 reports.append({"type": "compatibility", "param": feature.param, "message": cell.note})
-        request = self._check_params(provider, model, request, params, policy, reports, plain, detected)
+        request = self._check_params(provider, model, request, params, policy, reports, plain, detected,
+                                     ranges)
         return Checked(request, reports, active, traits)
 
     def _check_params(self, provider: str, model: str, request: dict, cells: dict[str, Cell],
                       policy: str, reports: list[dict], plain: frozenset[str],
-                      detected: tuple[tuple[Param, Callable], ...]) -> dict:
+                      detected: tuple[tuple[Param, Callable], ...],
+                      ranges: dict[str, tuple[float, float]]) -> dict:
         out = request
         skip = self._not_by_key
         for key, value in request.items():
             if key in plain or value is None or key in skip:
+                continue
+            bounds = ranges.get(key)  # a number within a plain range: nothing more to check
+            if bounds is not None and value.__class__ in NUMBERS and bounds[0] <= value <= bounds[1]:
                 continue
             param = self.params.get(key)
             if param is None:
@@ -318,7 +286,7 @@ class Matrix:
                                         "unsupported_parameter", why, policy, reports)
         if value is None:
             return request
-        bad = _out_of_range(cell, value)
+        bad = out_of_range(cell, value)
         if bad is None:
             return request
         if cell.clamp and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -344,12 +312,6 @@ class Matrix:
 
 def _supported(cell: Cell | None) -> bool:
     return cell is not None and cell.state == "supported"
-
-
-def _plain_keys(cells: dict[str, Cell]) -> frozenset[str]:
-    """Parameters accepted as sent: supported, with no value limits to check."""
-    return frozenset(key for key, cell in cells.items() if cell.state == "supported"
-                     and cell.values is None and cell.min is None and cell.max is None)
 
 
 def _locate(request: dict, feature: Feature) -> str | None:
@@ -380,21 +342,6 @@ def request_facts(request: dict) -> dict[str, Any]:
     for tool in request.get("tools") or ():
         marked = marked or (isinstance(tool, dict) and tool.get("cache_control") is not None)
     return {"part_types": sorted(types), "cache_marked": marked, "request": request}
-
-
-def _out_of_range(cell: Cell, value: Any) -> str | None:
-    if cell.values is not None:
-        # A mapping value is known by its `type` (tool_choice {type: function, ...} -> function).
-        key = value.get("type") if isinstance(value, dict) else value
-        if isinstance(key, (str, int, float)) and key not in cell.values:
-            shown = f"{value!r}" if not isinstance(value, dict) else f"a {key!r} object"
-            return f"must be one of {list(cell.values)}, not {shown}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if cell.min is not None and value < cell.min:
-            return f"must be >= {cell.min}"
-        if cell.max is not None and value > cell.max:
-            return f"must be <= {cell.max}"
-    return None
 
 
 def drop_path(data: Any, path: tuple[str, ...]) -> Any:

@@ -185,5 +185,12 @@ class _Writer:
             return None
         if node["value"] == "type" and len(node["children"]) == 1:  # one table lookup, no call
             return f"_types.get(({self.gen(node['children'][0], base)}).__class__, 'object')"
+        needle = node["children"][1] if len(node["children"]) == 2 else {}
+        if node["value"] == "contains" and needle.get("type") == "literal" and isinstance(needle["value"], str):
+            # a string in a list, the usual case, without a call (a string equals only strings, so
+            # Python's `in` is JMESPath's here); anything else as the function says
+            t, text = self.mod.temp(), self.mod.literal(needle["value"])
+            return (f"({text} in {t} if ({t} := {self.gen(node['children'][0], base)}).__class__ is list "
+                    f"else {self.mod.const(fn, 'fn')}({t}, {text}))")
         args = ", ".join(self.gen(child, base) for child in node["children"])
         return f"{self.mod.const(fn, 'fn')}({args})"

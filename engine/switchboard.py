@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from .capabilities import Checked, Globs, Matrix
+from .capabilities import Checked, Matrix
+from .cells import Globs
 from .dialect import Dialect
 from .errors import NotFound, RequestError, SpecError, UpstreamError
 from .loader import SpecFiles, bundled_root, load_tables

@@ -173,12 +173,13 @@ def _outcome(provider: str, body: dict, policy: str) -> tuple:
 def test_the_planned_check_decides_as_checking_everything(provider: str, request: dict,
                                                           data: st.DataObject, policy: str) -> None:
     """The check detects only the features that can matter for the (provider, model) row and
-    passes plain supported parameters by; checking every feature and cell decides the same."""
+    passes plain supported parameters and numbers within plain bounds by; checking every feature and
+    cell decides the same."""
     from engine.capabilities import Plan
     body = {"model": data.draw(st.sampled_from(MODELS[provider])), **request}
     planned = _outcome(provider, body, policy)
     row = SB.matrix.resolve(provider, body["model"])
-    everything = Plan(SB.matrix._detect_all, frozenset(), SB.matrix._detecting(list(SB.matrix._detected_params)))
+    everything = Plan(SB.matrix._detect_all, frozenset(), SB.matrix._detecting(list(SB.matrix._detected_params)), {})
     plan, row.plan = row.plan, everything
     try:
         assert _outcome(provider, body, policy) == planned
