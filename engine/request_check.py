@@ -11,6 +11,7 @@ from typing import Any
 from .errors import RequestError
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_PLAIN_ROLES = frozenset({"system", "developer", "user", "assistant"})  # need no more than content
 PART_TYPES = frozenset({"text", "image_url", "input_audio", "file", "video_url", "refusal"})
 _NUMBER = (int, float)
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -58,6 +59,9 @@ def check_request(body: Any) -> dict[str, Any]:
     types: set[str] = set()
     marked = bool(body.get("cache_control"))
     for i, message in enumerate(messages):  # paths are written only when something fails
+        if message.__class__ is dict and len(message) == 2 and message.get("content").__class__ is str \
+                and (role := message.get("role")).__class__ is str and role in _PLAIN_ROLES:
+            continue  # {role, content: "text"}, most turns: nothing else to check
         marked = _check_message(message, i, types) or marked
     for i, tool in enumerate(body.get("tools") or ()):
         _check_tool(tool, i)

@@ -59,3 +59,14 @@ def test_a_well_formed_request_gives_its_part_types_and_cache_marks() -> None:
     facts = check_request(body)
     assert facts == {"part_types": ["image_url", "text"], "cache_marked": True, "request": body}
     assert check_request(_body())["cache_marked"] is False
+
+
+@pytest.mark.parametrize("message,param", [
+    ({"role": ["user"], "content": "x"}, "messages[1].role"),      # unhashable role on the plain path
+    ({"role": "tool", "content": "x"}, "messages[1].tool_call_id"),  # two keys, but a tool turn needs an id
+    ({"role": "user", "content": None}, "messages[1].content"),
+])
+def test_two_key_turns_are_checked_like_any_other(message: dict, param: str) -> None:
+    with pytest.raises(RequestError) as caught:
+        check_request(_body(message))
+    assert caught.value.param == param
