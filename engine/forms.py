@@ -39,6 +39,7 @@ from .objectgen import Code, display_of, list_function, object_function
 from .errors import SpecError, TransformError
 from .expr import Env, ExprError
 
+_GUARDED_CALL = re.compile(r"\((_[a-z]+[0-9]+)\(cur, env\) if cur is not MISSING else MISSING\)")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
@@ -72,6 +73,7 @@ class Compiler:
         self.functions, self.template, self.file = functions, template, file
         self._define_src = defines
         self._defines: dict[str, str] = {}
+        self._sure: set[str] = set()  # generated functions that never return MISSING
         self.module = Module(file or "spec", _SCOPE)
 
     def error(self, where: str, message: str) -> SpecError:
@@ -103,7 +105,7 @@ class Compiler:
             fields = [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()]
             sure = all(code.sure for _, code in fields)
             display = sure and display_of("{", [f"{key!r}: {code.expr}" for key, code in fields], "}")
-            return Code(display or f"{object_function(self.module, fields, where)}(cur, env)", sure=True)
+            return Code(display or f"{self._object_of(fields, where)}(cur, env)", sure=True)
         if isinstance(node, list):
             items = [self.code(sub, f"{where}[{i}]") for i, sub in enumerate(node)]
             display = all(code.sure for code in items) and display_of("[", [code.expr for code in items], "]")
@@ -138,6 +140,8 @@ class Compiler:
         if name not in self._defines:
             fn = self._defines[name] = self.module.name("define")  # named first: defines may recurse
             code = self.code(self._define_src[name], f"define.{name}")
+            if code.sure:
+                self._sure.add(fn)
             alias = re.fullmatch(r"(_[a-z]+[0-9]+)\(cur, env\)", code.expr)
             if alias:  # the define is one generated function: its name, not a call through another
                 self.module.add([f"{fn} = {alias.group(1)}{comment(f'define {name}')}"])
@@ -147,7 +151,12 @@ class Compiler:
 
     def _object(self, node: dict, where: str) -> str:
         """A function `(cur, env) -> dict` for an object template (shapes call it on other values)."""
-        return object_function(self.module, [(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()], where)
+        return self._object_of([(key, self.code(sub, f"{where}.{key}")) for key, sub in node.items()], where)
+
+    def _object_of(self, fields: list[tuple[str, Code]], where: str) -> str:
+        name = object_function(self.module, fields, where)
+        self._sure.add(name)  # an object template always gives its dict
+        return name
 
     # -- forms -------------------------------------------------------------------------
     def _form(self, node: dict, where: str) -> Code:
@@ -276,6 +285,9 @@ class Compiler:
     # -- shapes: statements that turn `value` into the shape's result ---------------------
     def _shape_each(self, node: dict, where: str) -> list[str]:
         item = self.code(node["each"], where)
+        call = _GUARDED_CALL.fullmatch(item.expr)
+        if call:  # an item of a list is never MISSING: call the function without the guard
+            item = Code(f"{call.group(1)}(cur, env)", call.group(1) in self._sure)
         name, at = node.get("as"), node.get("at")
         label = node.get("from", "@")
         label = label if isinstance(label, str) else "@"
