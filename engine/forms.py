@@ -179,7 +179,7 @@ class Compiler:
             body = self._inline(node, source)
         else:
             body = (self._inline_shape(node, where, source, shape) if not finishes else None) or \
-                self._guarded(node, source, f"{self._function(node, where, source, shape)}(cur, env)")
+                self._called(node, where, source, shape)
         if gate is None:
             return body
         cond = self._condition(node[gate], f"{where}.{gate}")
@@ -188,14 +188,15 @@ class Compiler:
         test = exprgen.truth(cond, self.module.temp())
         return Code(f"({yes.expr} if {test} else {no.expr})", yes.sure and no.sure)
 
-    @staticmethod
-    def _guarded(node: dict, source: Code | None, call: str) -> Code:
-        """A form function fed by one key gives nothing when that key is absent, unless it has a
-        `default` or `required`: the call is skipped then (most optional fields are absent)."""
+    def _called(self, node: dict, where: str, source: Code | None, shape: str | None) -> Code:
+        """A call of the form's function. One fed by a single key gives nothing when that key is
+        absent, unless it has a `default` or `required`: then the caller reads the key, skips the
+        call when it is absent (most optional fields are) and hands the value over."""
         if source is None or source.key is None or "default" in node or node.get("required"):
-            return Code(call)
-        return Code(f"({call} if (cur.get({source.key!r}) if isinstance(cur, dict) else None) is not None "
-                    f"else MISSING)")
+            return Code(f"{self._function(node, where, source, shape)}(cur, env)")
+        fn, t = self._function(node, where, source, shape, given=True), self.module.temp()
+        return Code(f"({fn}(cur, env, {t}) if ({t} := (cur.get({source.key!r}) if isinstance(cur, dict) "
+                    f"else None)) is not None else MISSING)")
 
     def _check_pairs(self, node: dict, where: str) -> None:
         needs = {"at": "each", "where": "each", "cases": "switch", "args": "call"}
@@ -263,10 +264,13 @@ class Compiler:
             return Code(f"(MISSING if ({r} := {fn}({given})) is None else {r})", raw=f"{fn}({given})")
         return None
 
-    def _function(self, node: dict, where: str, source: Code | None, shape: str | None) -> str:
-        """A form with a shape (or a map / `required`): straight-line statements on `value`."""
+    def _function(self, node: dict, where: str, source: Code | None, shape: str | None,
+                  given: bool = False) -> str:
+        """A form with a shape (or a map / `required`): straight-line statements on `value`
+        (`given`: the caller read the source and passes it as `value`)."""
         name = self.module.name("form")
-        lines = [f"def {name}(cur, env):{comment(where)}", f"    value = {source.expr if source else 'cur'}"]
+        lines = ([f"def {name}(cur, env, value):{comment(where)}"] if given else
+                 [f"def {name}(cur, env):{comment(where)}", f"    value = {source.expr if source else 'cur'}"])
         if shape is not None:
             if "as" in node and shape != "each":
                 lines.append(f"    env = {{**env, {node['as']!r}: value}}")
