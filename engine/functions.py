@@ -325,7 +325,7 @@ def as_list(value: Any) -> list | None:
 @function
 def nonempty(value: Any) -> Any:
     """None for empty lists, mappings and strings: lets a spec omit a key instead of sending []."""
-    return value if value not in ((), [], {}, "") else None
+    return None if not value and isinstance(value, (list, tuple, dict, str)) else value
 
 
 @function

@@ -37,3 +37,11 @@ def test_schema_clean_removes_keywords_and_copies_only_what_changes(schema: Any,
     assert repr(schema) == before, "the input is not mutated"
     if got == schema:
         assert got is schema, "nothing removed: the schema itself, no copy"
+
+
+def test_nonempty_drops_empty_containers_and_text_and_keeps_falsy_scalars() -> None:
+    from engine.functions import nonempty
+    for empty in ([], {}, "", (), None):
+        assert nonempty(empty) is None
+    for kept in (0, 0.0, False, [0], {"a": None}, " ", "x"):
+        assert nonempty(kept) is kept
