@@ -103,6 +103,24 @@ def join(items: Any, sep: str = "") -> str | None:
 
 
 @function
+def group(items: Any, key: str) -> dict:
+    """A list of objects grouped by their `key` (a string), each group in list order: one
+    pass where a spec would otherwise filter the same list once per kind. Items without
+    that key are left out; anything but a list gives {} (fields read from it are absent)."""
+    out: dict = {}
+    if isinstance(items, list):
+        for item in items:
+            value = item.get(key) if isinstance(item, dict) else None
+            if isinstance(value, str):
+                found = out.get(value)
+                if found is None:
+                    out[value] = [item]
+                else:
+                    found.append(item)
+    return out
+
+
+@function
 def concat(*lists: Any) -> list:
     """Concatenate lists; None arguments are skipped, a non-list argument is one item."""
     out: list = []

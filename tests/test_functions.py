@@ -45,3 +45,11 @@ def test_nonempty_drops_empty_containers_and_text_and_keeps_falsy_scalars() -> N
         assert nonempty(empty) is None
     for kept in (0, 0.0, False, [0], {"a": None}, " ", "x"):
         assert nonempty(kept) is kept
+
+
+def test_group_keeps_each_kind_in_list_order_and_leaves_out_items_without_the_key() -> None:
+    from engine.functions import group
+    blocks = [{"type": "text", "text": "a"}, {"type": "tool_use", "id": "t1"}, {"type": "text", "text": "b"},
+              {"text": "no type"}, "not an object", {"type": 3}]
+    assert group(blocks, "type") == {"text": [blocks[0], blocks[2]], "tool_use": [blocks[1]]}
+    assert group(None, "type") == {} and group({"type": "text"}, "type") == {}
