@@ -106,13 +106,6 @@ class Dialect:
         kind = kinds[0]
         return Action(kind, self.c.compile(raw[kind], f"{where}.{kind}"), test, None, None, ())
 
-    # -- request -----------------------------------------------------------------
-    def build(self, env: dict) -> tuple[str, dict, Any]:
-        url = (self.stream_url if env.get("stream") else self.url)(env["request"], env)
-        headers = self.headers(env["request"], env)
-        body = self.body(env["request"], env)
-        return url, headers, body
-
     # -- response ----------------------------------------------------------------
     def finish_reason(self, raw: Any, has_tools: bool) -> dict:
         """OpenAI's finish_reason for the provider's `raw` one, by the spec's table: anything

@@ -43,11 +43,11 @@ class Routes:
     without patterns matches every model)."""
 
     def __init__(self, routes: list[tuple[Globs, Dialect]]):
-        self.routes = routes
+        self.routes = [(patterns or None, dialect) for patterns, dialect in routes]
 
     def for_model(self, model: str) -> Dialect:
         for patterns, dialect in self.routes:
-            if not patterns or patterns.match(model):
+            if patterns is None or patterns.match(model):
                 return dialect
         raise NotFound(f"no spec of this provider serves model {model!r}", param="model")
 
@@ -144,8 +144,9 @@ class Switchboard:
         model = model or body["model"]
         env = self._env(provider, checked.request, model, options, base_url)
         env["traits"] = checked.traits
-        url, headers, payload = dialect.build(env)
-        return HttpRequest(dialect.method, url, headers, payload, env["stream"], provider, model,
+        request, stream = env["request"], env["stream"]
+        return HttpRequest(dialect.method, (dialect.stream_url if stream else dialect.url)(request, env),
+                           dialect.headers(request, env), dialect.body(request, env), stream, provider, model,
                            checked.reports)
 
     def translate_response(self, provider: str, body: Any, *, request: dict | None = None,
