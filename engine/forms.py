@@ -195,8 +195,12 @@ class Compiler:
         if source is None or source.key is None or "default" in node or node.get("required"):
             return Code(f"{self._function(node, where, source, shape)}(cur, env)")
         fn, t = self._function(node, where, source, shape, given=True), self.module.temp()
-        return Code(f"({fn}(cur, env, {t}) if ({t} := (cur.get({source.key!r}) if isinstance(cur, dict) "
-                    f"else None)) is not None else MISSING)")
+        read = f"({t} := (cur.get({source.key!r}) if isinstance(cur, dict) else None))"
+        if shape == "switch" and node["switch"] == "type(@)" and node["cases"].get("string") == {"from": "@"} \
+                and "map" not in node:  # text passes as it is (OpenAI content, most turns): no call for it
+            return Code(f"({t} if {read}.__class__ is str else {fn}(cur, env, {t}) if {t} is not None "
+                        f"else MISSING)")
+        return Code(f"({fn}(cur, env, {t}) if {read} is not None else MISSING)")
 
     def _check_pairs(self, node: dict, where: str) -> None:
         needs = {"at": "each", "where": "each", "cases": "switch", "args": "call"}
