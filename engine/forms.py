@@ -243,9 +243,10 @@ class Compiler:
             return value if "as" not in node else Code(value.expr, value.sure, raw=value.raw)
         if value.sure:
             return value
-        v = self.module.temp()
-        return Code(f"({self.module.literal(node['default'])} if ({v} := {value.expr}) is MISSING "
-                    f"else {v})", sure=node["default"] is not MISSING)
+        v, default = self.module.temp(), self.module.literal(node["default"])
+        if value.raw is not None:  # the raw value's None is exactly the MISSING being defaulted
+            return Code(f"({default} if ({v} := {value.raw}) is None else {v})", sure=True)
+        return Code(f"({default} if ({v} := {value.expr}) is MISSING else {v})", sure=node["default"] is not MISSING)
 
     def _inline_shape(self, node: dict, where: str, source: Code | None, shape: str | None) -> Code | None:
         """`apply`/`object` (no `as`, no source with a path to report errors under) and `call`
