@@ -130,3 +130,12 @@ def test_made_up_completion_ids_are_fresh_on_live_calls_and_reproducible_with_a_
         calls = [c for ch in chunks for choice in ch["choices"] for c in choice["delta"].get("tool_calls", ())]
         return chunks[0]["id"], ",".join(str(c.get("id")) for c in calls if c.get("id"))
     assert ids(None) != ids(None) and ids(5) == ids(5)
+
+
+def test_stream_each_scopes_leave_no_binding_behind() -> None:
+    """`each` binds its item in the stream's env and restores it: a later event cannot read a
+    previous event's `$candidate` or `$part`."""
+    st = SB.stream("gemini", {"model": "gemini-2.5-flash", "messages": [{"role": "user", "content": "hi"}]},
+                   now=1)
+    chunks = st.feed(sse(fixture_events("gemini", "tools.1")))
+    assert chunks and "candidate" not in st.env and "part" not in st.env

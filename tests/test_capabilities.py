@@ -120,3 +120,12 @@ def test_capabilities_api_returns_the_matrix_as_data() -> None:
     assert [p["id"] for p in data["providers"]] == list(SB.providers)
     cell = next(p for p in data["providers"] if p["id"] == "openai")["features"]["reasoning"]
     assert cell == {"state": "supported", "by_model": True, "notes": []}
+
+
+def test_model_globs_match_whole_ids_whichever_pattern_of_a_rule_matches() -> None:
+    """A rule's patterns are one regex, compiled on first use: each alternative stays anchored."""
+    from engine.cells import Globs
+    globs = Globs(["gpt-5", "o[134]*"])
+    assert globs.match("gpt-5") and globs.match("o3-mini") and globs.match("o1")
+    assert not globs.match("gpt-5-mini") and not globs.match("xo3") and not globs.match("o2")
+    assert not Globs(None) and not Globs([])
