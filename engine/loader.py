@@ -50,6 +50,14 @@ def validate(data: Any, schema: str, root: Path, label: str) -> None:
         raise SpecError(error.message, file=label, where=where)
 
 
+def validate_once(data: Any, source: bytes, schema: str, root: Path, label: str) -> None:
+    """`validate`, remembered by content (speccache): once a file's bytes passed, the processes
+    that read it again (every server worker) skip jsonschema, its import included. Only the pass
+    is stored, never the data: a gateway config may hold secrets."""
+    schema_bytes = _schema_path(schema, root).read_bytes()
+    cached([source, schema_bytes, b"verdict"], lambda: validate(data, schema, root, label) or True)
+
+
 class SpecFiles:
     """Raw spec files under `root/specs`, resolved through `extends:`."""
 

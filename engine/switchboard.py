@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import orjson
 
@@ -80,11 +80,14 @@ class Switchboard:
             compiled.append((Globs(route.get("models")), dialect))
         return Routes(compiled)
 
-    def warm(self) -> "Switchboard":
-        """Compile every spec's generated module now instead of on its first request (a server
-        calls this at start-up: ~130 ms once, so no first request pays ~8 ms for its dialect)."""
-        for routes in self.dialects.values():
-            for _, dialect in routes.routes:
+    def warm(self, providers: Iterable[str] | None = None) -> "Switchboard":
+        """Compile the generated modules of `providers` (default: every spec) now instead of on
+        their first request (a server calls this at start-up with the providers its accounts
+        use: ~130 ms for all, so no first request pays ~8 ms for its dialect, and a dialect no
+        account can reach costs no memory)."""
+        wanted = self.dialects if providers is None else [p for p in providers if p in self.dialects]
+        for provider in wanted:
+            for _, dialect in self.dialects[provider].routes:
                 dialect.ready()
         self.matrix.module.load()
         return self

@@ -111,6 +111,14 @@ def test_warm_compiles_every_generated_module_and_changes_no_answer() -> None:
     assert sb.translate_request("anthropic", body).json == cold
 
 
+def test_warm_can_be_limited_to_the_providers_a_server_reaches() -> None:
+    sb = engine.load()
+    sb.warm(["anthropic", "no-such-provider"])
+    ready = {p for p, routes in sb.dialects.items() if all(d._ready for _, d in routes.routes)}
+    assert ready == {"anthropic"}
+    assert not sb.matrix.module._pending
+
+
 def test_made_up_completion_ids_are_fresh_on_live_calls_and_reproducible_with_a_fixed_clock() -> None:
     """Bedrock gives no completion id: two live answers in the same second must not share one
     (they did: the id was a digest of model and second), and tool calls made up inside a

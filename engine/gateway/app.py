@@ -85,7 +85,7 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.sb.warm()
+                self.sb.warm({a.provider for a in self.config.accounts.values()})
                 self._ensure_upstream()
                 # What start-up built (compiled specs, modules) lives as long as the process: out of
                 # the collector's way, so a full collection under load walks only request garbage.

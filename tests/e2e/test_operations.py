@@ -282,4 +282,8 @@ def test_start_up_compiles_the_specs_and_sets_the_configured_gc_threshold(tmp_pa
         gc.set_threshold(*before)
         gc.unfreeze()
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
-    assert all(d._ready for routes in sb.dialects.values() for _, d in routes.routes)
+    # the dialects the accounts reach are compiled; one no account names (azure-openai needs an
+    # option, so it has no default account) waits for a first request that cannot come
+    reached = {a.provider for a in gateway.config.accounts.values()}
+    ready = {p for p, routes in sb.dialects.items() if all(d._ready for _, d in routes.routes)}
+    assert ready == reached & set(sb.dialects) and "azure-openai" not in ready

@@ -141,6 +141,34 @@ def test_two_workers_answer_and_metrics_aggregate_across_them(served2) -> None:
         assert secret not in text
 
 
+def test_the_supervisor_of_two_workers_never_builds_the_app(served2) -> None:
+    """The config is checked in a short-lived child: the supervisor that stays up maps none of
+    the native modules that building the app loads (the key hashes' OpenSSL binding, the
+    multi-process metrics' mmap)."""
+    def maps(pid: int) -> str:
+        return Path(f"/proc/{pid}/maps").read_text()
+    workers = [int(p) for p in Path(f"/proc/{served2.proc.pid}/task/{served2.proc.pid}/children")
+               .read_text().split()]
+    workers = [pid for pid in workers if "multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_text()]
+    assert len(workers) == 2
+    for native in ("/_hashlib.", "/mmap."):
+        assert all(native in maps(pid) for pid in workers)          # the check below can see it
+        assert native not in maps(served2.proc.pid)
+    assert "Switchboard gateway on" in served2.stdout()           # the child still announced it
+
+
+def test_a_bad_config_is_refused_by_a_two_worker_server_too(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"keys": [{"name": "k", "key": "sk-gateway-1234"}],
+                                    "accounts": {"acme": {"provider": "no-such-provider"}}}))
+    done = run_cli("serve", "--config", str(path), "--port", "9", "--workers", "2", env=_env(), timeout=30)
+    assert done.returncode == 2
+    error = json.loads(done.stderr.strip().splitlines()[-1])["error"]
+    assert str(path) in error["message"] and "no-such-provider" in error["message"]
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "Switchboard gateway on" not in done.stdout
+
+
 def test_access_log_with_two_workers_has_every_request_once(served2) -> None:
     # every worker configures the access log (the workers are fresh interpreters, not forks)
     async def burst() -> None:
@@ -374,3 +402,27 @@ def test_an_account_missing_a_required_option_is_refused_at_load(tmp_path: Path)
     assert "accounts.az.options" in str(caught.value)
     default = load_config(None, engine.load().providers)
     assert "azure-openai-main" not in default.accounts and "openai-main" in default.accounts
+
+
+def test_a_config_that_passed_its_schema_is_not_checked_again_and_nothing_of_it_is_stored(tmp_path: Path) -> None:
+    """Every worker loads the config: once a file's bytes passed the schema, later loads skip
+    jsonschema (and its import); the cache keeps the verdict only, never the file's secrets."""
+    import subprocess
+    import sys
+    path = tmp_path / "gw.yaml"
+    path.write_text(yaml.safe_dump({"keys": [{"name": "k", "key": INLINE_KEY}],
+                                    "accounts": {"acme": {"provider": "openai", "key": "sk-prov-Qm83Lx"}}}))
+    probe = ("import sys, engine; from engine.gateway.config import load_config; "
+             f"c = load_config({str(path)!r}, engine.load().providers); "
+             "print(sorted(c.accounts), 'jsonschema' in sys.modules)")
+    env = {**_env(), "SWITCHBOARD_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+            for _ in range(2)]
+    assert [r.stdout.split() for r in runs] == [["['acme']", "True"], ["['acme']", "False"]], runs
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert INLINE_KEY.encode() not in stored and b"sk-prov-Qm83Lx" not in stored
+    # a failing file is checked (and refused) every time
+    path.write_text(yaml.safe_dump({"accounts": {"acme": {"provider": "openai", "keyy": "x"}}}))
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0 and "keyy" in done.stderr
