@@ -68,8 +68,8 @@ class _AiohttpForward:
 
 
 class _HttpxForward(_AiohttpForward):
-    """The gateway's own upstream client (httpx's API over aiohttp's pool,
-    engine.gateway.upstream.Upstream): what that client layer adds, by itself."""
+    """The gateway's own upstream client (engine.gateway.upstream.Upstream: httpx's API over
+    aiohttp's pool): what that client layer adds, by itself."""
 
     async def open(self) -> Any:
         from engine.gateway.config import DEFAULT_UPSTREAM
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--upstream", required=True)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8788)
-    ap.add_argument("--client", choices=["aiohttp", "httpx-aiohttp"], default="aiohttp")
+    ap.add_argument("--client", choices=["aiohttp", "upstream"], default="aiohttp")
     args = ap.parse_args(argv)
     import uvicorn
     uvicorn.run(make_app(args.upstream, args.client), host=args.host, port=args.port, log_level="warning", access_log=False,

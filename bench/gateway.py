@@ -203,7 +203,8 @@ def floor_proxy(tmp: Path, emu: str, client: str) -> Iterator[Server]:
     args = [sys.executable, "-m", "bench.floorproxy", "--upstream", direct(emu).base, "--port", str(port),
             "--client", client]
     with _started(args, f"http://127.0.0.1:{port}/health", log) as proc:
-        yield Server(f"pass-through proxy floor ({client})", f"http://127.0.0.1:{port}/v1/chat/completions",
+        label = {"upstream": "the gateway's upstream client"}.get(client, client)
+        yield Server(f"pass-through proxy floor ({label})", f"http://127.0.0.1:{port}/v1/chat/completions",
                      direct(emu).headers, MODEL, proc, log)
 
 
@@ -214,7 +215,8 @@ def aiohttp_available() -> bool:
 
 @contextlib.contextmanager
 def switchboard_aiohttp(tmp: Path, emu: str) -> Iterator[Server]:
-    """The same gateway, 1 worker, with httpx-aiohttp as the upstream transport (bench/gwalt.py)."""
+    """The same gateway, 1 worker, with httpx-aiohttp's general transport (the one it used before
+    engine/gateway/transport.py) as the upstream transport (bench/gwalt.py)."""
     from emulator.gateway import account_overrides
     accounts = {k: v for k, v in account_overrides(emu).items() if k in ("openai-main", "anthropic-main")}
     config = tmp / "switchboard-aiohttp.yaml"
@@ -223,7 +225,7 @@ def switchboard_aiohttp(tmp: Path, emu: str) -> Iterator[Server]:
     log = tmp / f"switchboard-aiohttp-{port}.log"
     args = [sys.executable, "-m", "bench.gwalt", "--config", str(config), "--port", str(port)]
     with _started(args, f"http://127.0.0.1:{port}/health", log) as proc:
-        yield Server("switchboard, 1 worker, aiohttp transport (bench/gwalt.py)",
+        yield Server("switchboard, 1 worker, httpx-aiohttp transport (bench/gwalt.py)",
                      f"http://127.0.0.1:{port}/v1/chat/completions", [f"Authorization: Bearer {CLIENT_KEY}"],
                      f"openai-main/{MODEL}", proc, log)
 
@@ -343,7 +345,7 @@ def _measure(tmp: Path, quick: bool, with_litellm: bool, notes_litellm: str | No
         yield contextlib.nullcontext(direct(emu))
         if floors:
             yield floor_proxy(tmp, emu, "aiohttp")
-            yield floor_proxy(tmp, emu, "httpx-aiohttp")
+            yield floor_proxy(tmp, emu, "upstream")
         yield switchboard(tmp, emu, 1)
         yield switchboard(tmp, emu, 2)
         if aiohttp_available():
@@ -413,7 +415,7 @@ def _paced_table(runs: list[Run], rate: int) -> Table:
         "TTFB = first body byte (first SSE event for streams); p50/p99 = whole answer. Server CPU = user+system "
         "time of the server's processes per request (the direct row: the emulator's).",
         "Pass-through proxy floor (bench/floorproxy.py): uvicorn + uvloop + httptools and an aiohttp client (or "
-        "the gateway's httpx-over-aiohttp client), no parsing, auth, translation, logging or metrics: what any "
+        "the gateway's own upstream client, 'upstream'), no parsing, auth, translation, logging or metrics: what any "
         "Python gateway on this stack adds for its two extra hops on this machine. 'Over the floor' = "
         "Switchboard's p50 minus that proxy's p50, the part of the added latency that is Switchboard's own work.",
     ]

@@ -1,16 +1,16 @@
 """The gateway with another upstream transport, for a side-by-side measurement (not a supported mode).
 
-  python -m bench.gwalt --config gateway.yaml --port 8787 [--transport aiohttp]
+  python -m bench.gwalt --config gateway.yaml --port 8787 [--transport httpx-aiohttp]
 
 Builds the app exactly as `switchboard serve` does (engine.gateway.factory.create_app, the same
 uvicorn settings, the same access log on stderr) and only swaps the upstream transport of the shared
 httpx.AsyncClient through `Gateway(..., transport=...)`, which the engine already accepts:
 
-* aiohttp: `httpx_aiohttp.AiohttpTransport` (aiohttp's connector pool under the httpx API; the same
-  512-connection limit as the engine's default), instead of httpcore's AsyncConnectionPool, whose
-  per-request scan of every pooled connection grows with the number of connections
-  (encode/httpx#3215).
-One worker only. bench/gateway.py runs it as the "aiohttp transport" rows when httpx-aiohttp is installed.
+* httpx-aiohttp: `httpx_aiohttp.AiohttpTransport`, the general httpx-over-aiohttp transport the
+  gateway used before engine/gateway/transport.py (same pool, same 512-connection limit), so the
+  two stay compared in one run.
+One worker only. bench/gateway.py runs it as the "httpx-aiohttp transport" rows when httpx-aiohttp
+is installed (bench/requirements.txt).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", required=True)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8787)
-    ap.add_argument("--transport", choices=["aiohttp"], default="aiohttp")
+    ap.add_argument("--transport", choices=["httpx-aiohttp"], default="httpx-aiohttp")
     args = ap.parse_args(argv)
 
     import httpx
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     n = app.config.upstream["max_connections"]
     app._transport = AiohttpTransport(limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
                                       trust_env=False)
-    print(f"Switchboard gateway (aiohttp transport) on http://{args.host}:{args.port}/v1", flush=True)
+    print(f"Switchboard gateway (httpx-aiohttp transport) on http://{args.host}:{args.port}/v1", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on",
                 timeout_graceful_shutdown=10)
     return 0

@@ -32,8 +32,7 @@ class Attempted:
 
 
 def _refused(exc: BaseException) -> bool:
-    """A connect failure that a transport reported as a timeout although the peer refused
-    (httpx-aiohttp maps every aiohttp connection error to ConnectTimeout)."""
+    """A connect failure because the peer refused (the transport's own error is the cause)."""
     cause = exc.__cause__
     return isinstance(cause, OSError) and not isinstance(cause, TimeoutError) and (
         isinstance(getattr(cause, "os_error", None), ConnectionRefusedError)
@@ -62,8 +61,8 @@ class Upstream:
             # httpx's own async pool scans every pooled connection on each send and close,
             # so its cost grows with concurrency (encode/httpx#3215; bench/ measured ~4x less
             # throughput at 100 connections). aiohttp's pool under httpx's API does not.
-            from httpx_aiohttp import AiohttpTransport
-            transport = AiohttpTransport(limits=limits, trust_env=False)
+            from .transport import AiohttpTransport
+            transport = AiohttpTransport(limits, timeout)
         elif transport is None:
             transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
         self.transport = transport
@@ -98,7 +97,7 @@ class Upstream:
         pool = getattr(transport, "_pool", None)
         if pool is not None:
             return sum(1 for conn in pool.connections if not conn.is_idle())
-        connector = getattr(getattr(transport, "client", None), "connector", None)
+        connector = getattr(transport, "connector", None)
         return len(getattr(connector, "_acquired", ())) if connector is not None else 0
 
     def _backoff(self, attempt: int) -> float:
@@ -120,16 +119,14 @@ class Upstream:
                 if attempt < retries:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
-                if _refused(exc):
-                    raise UpstreamError("could not reach the provider: connection refused", status=502,
-                                        code="upstream_unreachable") from None
                 raise UpstreamError("the provider did not answer in time", status=504,
                                     type="timeout_error", code="upstream_timeout") from None
             except httpx.TransportError as exc:
                 if attempt < retries:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
-                raise UpstreamError(f"could not reach the provider: {type(exc).__name__}", status=502,
+                why = "connection refused" if _refused(exc) else type(exc).__name__
+                raise UpstreamError(f"could not reach the provider: {why}", status=502,
                                     code="upstream_unreachable") from None
             if response.status_code in RETRY_STATUS and attempt < retries:
                 wait = retry_after_seconds(response.headers)

@@ -1,5 +1,5 @@
 """How many upstream connections a gateway holds (in use + idle keep-alive), whichever HTTP
-transport its `Upstream` runs on: httpx's own pool or aiohttp's (httpx_aiohttp)."""
+transport its `Upstream` runs on: httpx's own pool or aiohttp's (engine.gateway.transport)."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +13,7 @@ def upstream_connections(gateway: Any) -> int:
     pool = getattr(transport, "_pool", None)
     if pool is not None:                      # httpx / httpcore
         return len(pool.connections)
-    session = getattr(transport, "client", None)
-    connector = getattr(session, "connector", None)
+    connector = getattr(transport, "connector", None)
     if connector is None:                     # aiohttp session not created yet: no connection either
         return 0
     idle = sum(len(conns) for conns in connector._conns.values())
@@ -27,5 +26,5 @@ def upstream_connections_settled(gateway: Any) -> bool:
     pool = getattr(transport, "_pool", None)
     if pool is not None:
         return all(conn.is_closed() or conn.is_idle() for conn in pool.connections)
-    connector = getattr(getattr(transport, "client", None), "connector", None)
+    connector = getattr(transport, "connector", None)
     return connector is None or not connector._acquired
