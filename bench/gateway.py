@@ -117,6 +117,40 @@ def _memory_mb(pids: list[int]) -> tuple[float, float, float]:
     return sum(hwm), sum(rss), max(hwm, default=0.0)
 
 
+def _pss_mb(pids: list[int]) -> float:
+    """Summed proportional set size (smaps_rollup): pages shared by processes (a binary, libraries,
+    anything mapped twice) counted once in total, as a container's memory would count them."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+    return total / 1024
+
+
+@contextlib.contextmanager
+def pss_peak(server: "Server", every: float = 0.5) -> Iterator[list[float]]:
+    """The highest summed PSS of the server's processes, sampled while the block runs
+    (VmHWM is a per-process peak; there is no kernel peak for PSS)."""
+    import threading
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _pss_mb(server.tree()))
+            stop.wait(every)
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _free_port() -> int:
     import socket
     with socket.socket() as s:
@@ -369,11 +403,12 @@ def _measure(tmp: Path, quick: bool, with_litellm: bool, notes_litellm: str | No
                         "--timeout", "30"], emu_proc, 120))
     with emulator(tmp, SLOW_MS) as (emu, emu_proc):
         for ctx in targets(emu):
-            with ctx as server:
+            with ctx as server, pss_peak(server) as pss:
                 r = load(tmp, server, False, [
                     "--rate", str(SLOW_RATE), "--duration", str(slow_s), "--warmup", "0",
                     "--drain", str(drain_s)], emu_proc, slow_s + drain_s + 60)
                 r.memory = _memory_mb(server.tree()) if server.proc else None
+                r.extra["pss"] = pss[0] if server.proc else None
                 slow.append(r)
     return [_paced_table(paced, PACED_RATE), _paced_table(busy, BUSY_RATE),
             _closed_table(closed, with_litellm, notes_litellm),
@@ -458,7 +493,7 @@ def _slow_table(runs: list[Run], seconds: float, why_not: str | None) -> Table:
     t = Table(f"Published setup: {SLOW_RATE} req/s offered for {seconds:.0f} s, upstream answers after "
               f"{SLOW_MS / 1000:g} s, non-stream",
               ["path", "sent", "served req/s", "ok", "errors", "p50 ms", "p99 ms", "max ms", "mean overhead ms",
-               "peak RSS MB", "server CPU µs/req", "target", "met"])
+               "peak RSS MB", "peak PSS MB", "server CPU µs/req", "target", "met"])
     base = next((r for r in runs if r.server.startswith("direct")), None)
     for r in runs:
         res = r.result
@@ -479,18 +514,20 @@ def _slow_table(runs: list[Run], seconds: float, why_not: str | None) -> Table:
         mem_cell = None if r.memory is None else (
             f"{r.memory[0]:.0f}" + (f" ({r.memory[2]:.0f} largest)" if r.memory[0] != r.memory[2] else ""))
         t.add(r.server, sent, res["served_rps"], res["ok"], _errors(res), res["ttlb"]["p50_ms"],
-              res["ttlb"]["p99_ms"], res["ttlb"]["max_ms"], overhead, mem_cell, r.cpu_us,
+              res["ttlb"]["p99_ms"], res["ttlb"]["max_ms"], overhead, mem_cell, r.extra.get("pss"), r.cpu_us,
               "all served, ≥ 495 req/s, p99 < 1.6 s, < 120 MB" if judged else "",
               verdict(not fails) if judged else "")
         if fails:
             t.misses.append(("gateway", f"{r.server}, {SLOW_RATE} req/s × {seconds:.0f} s: " + "; ".join(fails)))
     for name, served, p99, mem, overhead in PUBLISHED:
-        t.add(name, None, served, None, None, None, p99, None, overhead, mem, None, "", "")
+        t.add(name, None, served, None, None, None, p99, None, overhead, mem, None, None, "", "")
     t.notes += [
         "Latency is measured from each request's due time (open loop, no coordinated omission); served req/s = "
         "successful answers per second between the first and the last one; mean overhead = mean latency minus "
         "the direct path's; peak RSS = VmHWM summed over the server's processes (with 2 workers: the supervisor, "
-        "which loads the app once to check the config, plus each worker; the largest single one in brackets).",
+        "multiprocessing's resource tracker and each worker; the largest single one in brackets), the figure "
+        "judged; peak PSS = the highest summed proportional set size sampled every 0.5 s, where pages the "
+        "processes share (interpreter, libraries) count once, as a container's memory counts them.",
         f"Answers still out {DRAIN_S:.0f} s after the last request was due count as unfinished. The published rows are "
         "quoted, not measured here (their mean overhead is the gateway's own, measured inside it).",
     ]
