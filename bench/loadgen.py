@@ -179,24 +179,44 @@ async def closed_loop(url: str, body: bytes, headers: list[str], connections: in
     return res, duration
 
 
+@dataclass
+class _Target:
+    """One server the open loop sends to: its request bytes, idle connections and results."""
+    host: str
+    port: int
+    data: bytes
+    res: Results = field(default_factory=Results)
+    scratch: Results = field(default_factory=Results)       # warm-up answers, not recorded
+    idle: collections.deque = field(default_factory=collections.deque)
+
+
 async def open_loop(url: str, body: bytes, headers: list[str], rate: float, duration: float,
-                    drain: float, max_connections: int, warmup: float, preopen: int = 0) -> tuple[Results, float]:
+                    drain: float, max_connections: int, warmup: float, preopen: int = 0,
+                    pair: tuple[str, bytes, list[str]] | None = None) -> tuple[list[Results], float]:
     """`rate` requests per second for `duration` seconds (after `warmup` seconds at the same rate, not
     recorded); then wait up to `drain` seconds for the answers still out. `preopen` connections are
-    opened first and idle ones are taken in turn (oldest first), so all of them carry traffic."""
+    opened first and idle ones are taken in turn (oldest first), so all of them carry traffic.
+
+    With `pair` (url, body, headers) a second server gets the same rate, its requests interleaved
+    with the first's (one to each in turn, evenly spaced), each on its own connections: two paths
+    measured in the same seconds, so a difference between them is not drift of the machine."""
     loop = asyncio.get_running_loop()
-    host, port, data = _request_bytes(url, body, headers)
-    res, scratch = Results(), Results()
-    idle: collections.deque[_Conn] = collections.deque()
-    for _ in range(preopen):
-        idle.append(await _connect(loop, host, port, scratch))
+    targets = [_Target(*_request_bytes(url, body, headers))]
+    if pair is not None:
+        targets.append(_Target(*_request_bytes(*pair)))
+    for target in targets:
+        for _ in range(preopen):
+            target.idle.append(await _connect(loop, target.host, target.port, target.scratch))
     slots = asyncio.Semaphore(max_connections)
-    tasks: set[asyncio.Task] = set()
-    n_warm, n_total = int(rate * warmup), int(rate * (warmup + duration))
+    tasks: dict[asyncio.Task, _Target] = {}
+    k = len(targets)
+    n_warm, n_total = int(rate * warmup) * k, int(rate * (warmup + duration)) * k
+    step = 1 / (rate * k)
     start = time.perf_counter() + 0.05
     t_measure = start + warmup
 
-    async def fire(due: float, sink: Results) -> None:
+    async def fire(target: _Target, due: float, sink: Results) -> None:
+        idle = target.idle
         async with slots:
             conn = None
             while idle:
@@ -206,10 +226,10 @@ async def open_loop(url: str, body: bytes, headers: list[str], rate: float, dura
                 conn = None
             try:
                 if conn is None:
-                    conn = await _connect(loop, host, port, sink)
+                    conn = await _connect(loop, target.host, target.port, sink)
                 sent = time.perf_counter()
                 sink.send_lag.append(sent - due)
-                status, first, last, size = await conn.request(data)
+                status, first, last, size = await conn.request(target.data)
             except (OSError, Failed) as exc:
                 sink.errors[_err_name(exc)] += 1
                 if conn is not None:
@@ -222,23 +242,25 @@ async def open_loop(url: str, body: bytes, headers: list[str], rate: float, dura
     i = 0
     while i < n_total:
         now = time.perf_counter()
-        while i < n_total and start + i / rate <= now:
-            task = loop.create_task(fire(start + i / rate, scratch if i < n_warm else res))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+        while i < n_total and start + i * step <= now:
+            target = targets[i % k]
+            task = loop.create_task(fire(target, start + i * step, target.scratch if i < n_warm else target.res))
+            tasks[task] = target
+            task.add_done_callback(tasks.pop)
             i += 1
-        await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+        await asyncio.sleep(max(0.0, start + i * step - time.perf_counter()))
     if tasks:
         _, pending = await asyncio.wait(set(tasks), timeout=drain)
         for task in pending:
             task.cancel()
-        res.unfinished = len(pending)
+            tasks[task].res.unfinished += 1
         await asyncio.gather(*pending, return_exceptions=True)
-    for conn in idle:
-        conn.close()
-    res.connections_opened += scratch.connections_opened
-    res.completed_all += scratch.completed_all
-    return res, time.perf_counter() - t_measure
+    for target in targets:
+        for conn in target.idle:
+            conn.close()
+        target.res.connections_opened += target.scratch.connections_opened
+        target.res.completed_all += target.scratch.completed_all
+    return [target.res for target in targets], time.perf_counter() - t_measure
 
 
 def _err_name(exc: BaseException) -> str:
@@ -294,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="closed loop: per-request timeout")
     ap.add_argument("--max-connections", type=int, default=4000, help="open loop: connection cap")
     ap.add_argument("--preopen", type=int, default=0, help="open loop: connections opened before the start")
+    ap.add_argument("--pair", help="open loop: a second URL sent the same rate, interleaved (reported as 'pair')")
+    ap.add_argument("--pair-body-file", help="the second URL's JSON body (default: --body-file)")
+    ap.add_argument("--pair-header", action="append", default=[], help="the second URL's extra headers")
     args = ap.parse_args(argv)
     if bool(args.connections) == bool(args.rate):
         ap.error("give exactly one of --connections and --rate")
@@ -309,9 +334,15 @@ def main(argv: list[str] | None = None) -> int:
                                                args.warmup, args.timeout))
         out = summarize(res, elapsed, "closed")
     else:
-        res, elapsed = asyncio.run(open_loop(args.url, body, args.header, args.rate, args.duration, args.drain,
-                                             args.max_connections, args.warmup, args.preopen))
-        out = summarize(res, elapsed, "open")
+        pair = None
+        if args.pair:
+            with open(args.pair_body_file or args.body_file, "rb") as fh:
+                pair = (args.pair, fh.read(), args.pair_header)
+        results, elapsed = asyncio.run(open_loop(args.url, body, args.header, args.rate, args.duration, args.drain,
+                                                 args.max_connections, args.warmup, args.preopen, pair))
+        out = summarize(results[0], elapsed, "open")
+        if pair is not None:
+            out["pair"] = summarize(results[1], elapsed, "open")
     t = os.times()
     out["client_cpu_s"] = t.user + t.system
     json.dump(out, sys.stdout)
