@@ -42,8 +42,13 @@ def object_function(module: Module, fields: list[tuple[str, Code]], where: str) 
         module.add(lines + [f"    return {{{items}}}"])
         return name
     lines.append("    out = {}")
-    exprs, hoisted = hoist_reads([code.expr for _, code in fields], module.temp)
-    fields = [(key, Code(expr, code.sure, code.key)) for (key, code), expr in zip(fields, exprs)]
+    # a field whose value is "absent when None" is written from its raw expression, tested
+    # against None once (no MISSING round trip)
+    by_raw = [code.raw is not None and not code.sure and not code.key for _, code in fields]
+    exprs, hoisted = hoist_reads([code.raw if raw else code.expr for (_, code), raw in zip(fields, by_raw)],
+                                 module.temp)
+    fields = [(key, Code(expr, code.sure, code.key, expr if raw else None))
+              for (key, code), expr, raw in zip(fields, exprs, by_raw)]
     if hoisted is not None or any(code.key for _, code in fields):
         lines.append("    get = cur.get if isinstance(cur, dict) else _no_get")
     lines += hoisted or []
@@ -58,7 +63,8 @@ def object_function(module: Module, fields: list[tuple[str, Code]], where: str) 
         elif code.sure:
             lines.append(f"    out[{key!r}] = {code.expr}")
         else:
-            lines += [f"    value = {code.expr}", "    if value is not MISSING:",
+            absent = "None" if code.raw is not None else "MISSING"
+            lines += [f"    value = {code.expr}", f"    if value is not {absent}:",
                       f"        out[{key!r}] = value"]
     module.add(lines + ["    return out"])
     return name
@@ -86,6 +92,8 @@ def list_function(module: Module, items: list[Code], where: str) -> str:
     for code in items:
         if code.sure:
             lines.append(f"    out.append({code.expr})")
+        elif code.raw is not None and not code.key:
+            lines += [f"    value = {code.raw}", "    if value is not None:", "        out.append(value)"]
         else:
             lines += [f"    value = {code.expr}", "    if value is not MISSING:",
                       "        out.append(value)"]

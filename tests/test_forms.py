@@ -86,3 +86,16 @@ def test_spec_keys_stay_data_in_the_generated_source(key: str) -> None:
     assert node({"a": 3}, {}) == {key: 1, "nested": {key: 3}, "via": 2}
     lines = c.module.source().splitlines()
     assert all(line.startswith(("def ", "    ")) or not line for line in lines), lines
+
+
+@pytest.mark.parametrize("value", [0, "", False, [], {}, 0.0])
+def test_an_expression_field_drops_only_null_and_keeps_every_falsy_value(value) -> None:
+    c = compiler()
+    node = c.compile({"obj": {"kept": {"from": "a.b"}, "gone": {"from": "a.c"}, "fn": {"from": "to_string(a.b)"}},
+                      "list": [{"from": "a.b"}, {"from": "a.c"}]}, "t")
+    assert node({"a": {"b": value, "c": None}}, {}) == {
+        "obj": {"kept": value, "fn": __import__("json").dumps(value) if not isinstance(value, str) else value},
+        "list": [value]}
+    # written from the raw expression and tested against None once, without the MISSING round trip
+    source = c.module.source()
+    assert "if value is not None:" in source and "(MISSING if (" not in source, source
