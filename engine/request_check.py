@@ -59,9 +59,11 @@ def check_request(body: Any) -> dict[str, Any]:
     types: set[str] = set()
     marked = bool(body.get("cache_control"))
     for i, message in enumerate(messages):  # paths are written only when something fails
-        if message.__class__ is dict and len(message) == 2 and message.get("content").__class__ is str \
-                and (role := message.get("role")).__class__ is str and role in _PLAIN_ROLES:
-            continue  # {role, content: "text"}, most turns: nothing else to check
+        if message.__class__ is dict and message.get("content").__class__ is str:
+            role, size = message.get("role"), len(message)
+            if size == 2 and role.__class__ is str and role in _PLAIN_ROLES \
+                    or size == 3 and role == "tool" and message.get("tool_call_id").__class__ is str:
+                continue  # {role, content: "text"} and text tool results, most turns: nothing else to check
         marked = _check_message(message, i, types) or marked
     for i, tool in enumerate(body.get("tools") or ()):
         _check_tool(tool, i)
@@ -73,7 +75,7 @@ def check_request(body: Any) -> dict[str, Any]:
             raise _fail(f"unknown type {kind!r}", "response_format.type")
         if kind == "json_schema" and not isinstance(response_format.get("json_schema"), dict):
             raise _fail("json_schema mode needs a json_schema object", "response_format.json_schema")
-    return {"part_types": sorted(types), "cache_marked": marked, "request": body}
+    return {"part_types": sorted(types) if types else [], "cache_marked": marked, "request": body}
 
 
 def _check_message(message: Any, i: int, types: set[str]) -> bool:

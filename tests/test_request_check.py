@@ -65,8 +65,13 @@ def test_a_well_formed_request_gives_its_part_types_and_cache_marks() -> None:
     ({"role": ["user"], "content": "x"}, "messages[1].role"),      # unhashable role on the plain path
     ({"role": "tool", "content": "x"}, "messages[1].tool_call_id"),  # two keys, but a tool turn needs an id
     ({"role": "user", "content": None}, "messages[1].content"),
+    # three keys and a text content, but not a text tool result: the full check still runs
+    ({"role": "tool", "content": "x", "name": "f"}, "messages[1].tool_call_id"),
+    ({"role": "tool", "content": "x", "tool_call_id": 7}, "messages[1].tool_call_id"),
+    ({"role": "robot", "content": "x", "tool_call_id": "c"}, "messages[1].role"),
+    ({"role": "assistant", "content": "x", "tool_calls": "c"}, "messages[1].tool_calls"),
 ])
-def test_two_key_turns_are_checked_like_any_other(message: dict, param: str) -> None:
+def test_short_turns_are_checked_like_any_other(message: dict, param: str) -> None:
     with pytest.raises(RequestError) as caught:
         check_request(_body(message))
     assert caught.value.param == param
