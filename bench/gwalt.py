@@ -7,7 +7,7 @@ uvicorn settings, the same access log on stderr) and only swaps the upstream tra
 httpx.AsyncClient through `Gateway(..., transport=...)`, which the engine already accepts:
 
 * httpx-aiohttp: `httpx_aiohttp.AiohttpTransport`, the general httpx-over-aiohttp transport the
-  gateway used before engine/gateway/transport.py (same pool, same 512-connection limit), so the
+  gateway used before engine/gateway/transport.py (same pool, same connection limit), so the
   two stay compared in one run.
 One worker only. bench/gateway.py runs it as the "httpx-aiohttp transport" rows when httpx-aiohttp
 is installed (bench/requirements.txt).
