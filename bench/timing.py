@@ -1,8 +1,9 @@
 """Timing and table helpers shared by every bench section.
 
-`measure` is timeit's autorange (each sample runs at least 0.2 s), repeated; it reports
-the best and the median microseconds per call. Ratios elsewhere use the best sample:
-it is the least disturbed by the other process on a 2-core machine.
+`measure_together` is timeit's autorange (each sample runs at least 0.2 s), repeated, for
+the implementations compared in one row group, their samples interleaved; it reports the
+best and the median microseconds per call. Ratios elsewhere use the best sample: it is the
+least disturbed by the other processes on a shared 2-core machine.
 """
 from __future__ import annotations
 
@@ -19,12 +20,21 @@ class Timing:
     loops: int
 
 
-def measure(fn: Callable[[], Any], repeat: int = 5) -> Timing:
-    fn()                                            # warm lazy caches before timing
-    timer = timeit.Timer(fn)
-    number, _ = timer.autorange()
-    samples = [t / number * 1e6 for t in timer.repeat(repeat=repeat, number=number)]
-    return Timing(min(samples), statistics.median(samples), number)
+def measure_together(fns: list[Callable[[], Any]], repeat: int = 5) -> list[Timing]:
+    """`measure` for several callables, their samples interleaved (a, b, c, a, b, c, ...): a burst
+    of load from elsewhere on a shared machine lands on one sample of each instead of on every
+    sample of one, so the ratios of their best samples stay comparable."""
+    timers, numbers = [], []
+    for fn in fns:
+        fn()                                        # warm lazy caches before timing
+        timer = timeit.Timer(fn)
+        numbers.append(timer.autorange()[0])
+        timers.append(timer)
+    samples: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for timer, number, out in zip(timers, numbers, samples):
+            out.append(timer.timeit(number) / number * 1e6)
+    return [Timing(min(s), statistics.median(s), n) for s, n in zip(samples, numbers)]
 
 
 @dataclass

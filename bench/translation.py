@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 
 from .payloads import DIALECTS, build
-from .timing import Table, measure, ratio, verdict
+from .timing import Table, measure_together, ratio, verdict
 
 TITLE = "Translation overhead"
 FLOOR_MAX = 10.0
@@ -51,6 +51,12 @@ def peer_fns(op):
     return peer.PROVIDERS, [("litellm", getattr(peer, op), True)]
 
 
+def _peers(provider: str, op: str, p) -> list[tuple[str, object, bool]]:
+    """(name, callable, judged) for each litellm implementation of this row group."""
+    providers, fns = peer_fns(op)
+    return [(name, make(p), judged) for name, make, judged in fns] if provider in providers else []
+
+
 def run(opts) -> list[Table]:
     import engine
     sb = engine.load()
@@ -63,8 +69,9 @@ def run(opts) -> list[Table]:
         for op in ("request", "response", "stream"):
             n_events = len(p.event_bytes) if op == "stream" else None
             per_s = (lambda us: n_events / us * 1e6) if n_events else (lambda us: None)
-            base = measure(floor(p, op), repeat)
-            mine = measure(ours(sb, p, op), repeat)
+            peers = [] if opts.no_litellm else _peers(provider, op, p)
+            base, mine, *theirs = measure_together([floor(p, op), ours(sb, p, op), *(fn for _, fn, _ in peers)],
+                                                   repeat)
             vs_floor = mine.best_us / base.best_us
             label = f"{op} ({n_events} events)" if n_events else op
             table.add(provider, label, "floor", base.best_us, base.median_us, per_s(base.best_us), ratio(1.0),
@@ -74,17 +81,11 @@ def run(opts) -> list[Table]:
             if vs_floor > FLOOR_MAX:
                 table.misses.append((f"{op}:{provider}",
                                      f"{provider} {op}: ours is {vs_floor:.1f}× the floor (target ≤ {FLOOR_MAX:g}×)"))
-            if opts.no_litellm:
-                continue
-            providers, fns = peer_fns(op)
-            if provider not in providers:
-                continue
-            for name, make, judged in fns:
-                theirs = measure(make(p), repeat)
-                speedup = theirs.best_us / mine.best_us
+            for (name, _, judged), timing in zip(peers, theirs):
+                speedup = timing.best_us / mine.best_us
                 target = PEER_MIN[op] if judged else None
-                table.add(provider, label, name, theirs.best_us, theirs.median_us, per_s(theirs.best_us),
-                          ratio(theirs.best_us / base.best_us), ratio(speedup),
+                table.add(provider, label, name, timing.best_us, timing.median_us, per_s(timing.best_us),
+                          ratio(timing.best_us / base.best_us), ratio(speedup),
                           f"≥ {target:g}× slower than ours" if target else "(info)",
                           verdict(speedup >= target) if target else None)
                 if target and speedup < target:
