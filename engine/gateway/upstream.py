@@ -72,21 +72,22 @@ class Upstream:
         # the next caller's request) and were ~10% of the gateway's CPU per request.
         self.client = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False,
                                         trust_env=False)
-        self._urls: dict[str, httpx.URL] = {}
+        self._urls: dict[str, tuple[httpx.URL, str]] = {}
         # What client.build_request would add (default headers, the timeout), computed once:
         # build_request also merges cookies, URLs and header objects on every call.
         self._defaults = {k.lower(): v for k, v in self.client.headers.items()}
         self._extensions = {"timeout": timeout.as_dict()}
 
-    def _url(self, url: str) -> httpx.URL:
-        """Parsed once per distinct URL (an account's model URLs repeat on every request;
-        httpx's URL parser was about a tenth of the gateway's own CPU per request)."""
-        parsed = self._urls.get(url)
-        if parsed is None:
+    def _target(self, url: str) -> tuple[httpx.URL, str]:
+        """The URL parsed once per distinct URL (an account's model URLs repeat on every request;
+        httpx's URL parser was about a tenth of the gateway's own CPU per request), and its Host."""
+        found = self._urls.get(url)
+        if found is None:
             if len(self._urls) >= 4096:
                 self._urls.clear()
-            parsed = self._urls[url] = httpx.URL(url)
-        return parsed
+            parsed = httpx.URL(url)
+            found = self._urls[url] = (parsed, parsed.netloc.decode("ascii"))
+        return found
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -108,10 +109,15 @@ class Upstream:
         """Send with retries; the returned response is open (streaming) and must be closed."""
         retries = self.settings["retries"]
         for attempt in range(retries + 1):
-            merged = dict(self._defaults)
+            target, host = self._target(url)
+            merged = {"host": host, **self._defaults}
             merged.update((k.lower(), v) for k, v in headers.items())
-            request = httpx.Request(method, self._url(url), headers=merged, content=body,
+            merged["content-length"] = str(len(body))
+            # The body is bytes in hand: given as a stream with Host and Content-Length already set,
+            # httpx skips re-encoding it and rebuilding the headers twice (13.8 -> 5.2 µs a request).
+            request = httpx.Request(method, target, headers=merged, stream=httpx.ByteStream(body),
                                     extensions=self._extensions)
+            request.read()
             try:
                 response = await self.transport.handle_async_request(request)
                 response.request = request

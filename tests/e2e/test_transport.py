@@ -171,3 +171,37 @@ def test_upstream_reports_a_refused_connection_and_a_timeout_in_openai_shape() -
             await upstream.aclose()
 
     asyncio.run(_serving(handler, body))
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+def test_upstream_sends_host_and_length_once_on_either_pool(transport: str) -> None:
+    """Upstream hands httpx a request with Host and Content-Length already set (the body is in
+    hand); each must still go out exactly once, right, and a Host the signer chose must win."""
+    async def handler(reader, writer, seen) -> None:
+        while True:
+            lines, body = await _read_request(reader)
+            seen.append((lines, body))
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+
+    async def body(url: str, seen: list) -> None:
+        upstream = Upstream({**DEFAULT_UPSTREAM, "transport": transport})
+        try:
+            for headers in ({"content-type": "application/json"}, {"Host": "signed.example:443"}):
+                response = (await upstream.send("POST", url, headers, b'{"q":"\\u00e9"}')).response
+                assert await response.aread() == b"{}"
+                await response.aclose()
+        finally:
+            await upstream.aclose()
+
+    seen = asyncio.run(_serving(handler, body))
+    requests = [item for item in seen if item != "connection"]
+    port = None
+    for (lines, sent), host in zip(requests, (None, b"signed.example:443")):
+        fields = [line.split(b":", 1) for line in lines[1:]]
+        names = [name.strip().lower() for name, _ in fields]
+        assert names.count(b"host") == 1 and names.count(b"content-length") == 1, lines
+        values = {name.strip().lower(): value.strip() for name, value in fields}
+        port = port or values[b"host"].rsplit(b":", 1)[1]
+        assert values[b"host"] == (host or b"127.0.0.1:" + port)
+        assert values[b"content-length"] == str(len(sent)).encode() and sent == b'{"q":"\\u00e9"}'
