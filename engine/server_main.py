@@ -73,8 +73,10 @@ def _announce(app: Any, args: argparse.Namespace) -> int:
 
 def _apart(check: Callable[[], int]) -> int:
     """Run `check` in a forked child and return its exit code, so what it builds never stays in
-    this process; where there is no fork, run it here."""
-    if not hasattr(os, "fork"):
+    this process; where there is no fork, or other threads run here (--emulate's emulator; forking
+    a threaded process may deadlock the child), run it here."""
+    import threading
+    if not hasattr(os, "fork") or threading.active_count() > 1:
         return check()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -426,3 +426,34 @@ def test_a_config_that_passed_its_schema_is_not_checked_again_and_nothing_of_it_
     for _ in range(2):
         done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode != 0 and "keyy" in done.stderr
+
+
+def test_emulate_with_two_workers_checks_the_config_in_process_and_serves(tmp_path: Path) -> None:
+    """--emulate runs the emulator in a thread of the supervisor, so the config check is not forked
+    there (a forked threaded process may deadlock); the workers still serve the emulated providers."""
+    env = {**_env(), "SWITCHBOARD_DEV_KEY": "sk-dev-two-workers-0001"}
+    with serve_cli("--emulate", "--workers", "2", workdir=tmp_path, env=env) as served:
+        r = _chat(served.url, "openai-main/gpt-4o-mini", key="sk-dev-two-workers-0001")
+        assert r.status_code == 200 and r.json()["object"] == "chat.completion"
+        assert served.stdout().count("Switchboard gateway on") == 1
+
+
+def test_the_config_check_runs_apart_only_when_no_other_thread_runs() -> None:
+    """In a fresh interpreter (this one may run server threads of other tests): with no other
+    thread the check runs in a forked child, with one it runs in the process itself."""
+    import subprocess
+    import sys
+    probe = """
+import os, threading
+from engine.server_main import _apart
+here, seen = os.getpid(), []
+def check():
+    seen.append(os.getpid())
+    return 3 if os.getpid() != here else 4
+print(_apart(check), len(seen))
+stop = threading.Event(); t = threading.Thread(target=stop.wait); t.start()
+print(_apart(check), seen == [here])
+stop.set(); t.join()
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["3", "0", "4", "True"], done.stdout + done.stderr
