@@ -17,7 +17,7 @@ from typing import Any
 from .errors import SpecError
 from .merge import merge_patch
 from .speccache import cached
-from .yamlio import loads_yaml
+from .yamlio import decoded, loads_yaml, read_bytes
 
 _EXAMPLES = re.compile(r"^examples:", re.M)  # the top-level key; its list is only read by tests and tools
 
@@ -125,16 +125,10 @@ def load_tables(root: Path) -> tuple[dict, dict]:
 
 def read_checked(path: Path, label: str, schema: str, root: Path, cut_examples: bool = False) -> Any:
     """Parse and validate one data file, through the content-keyed cache (speccache)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=label) from None
+    raw = read_bytes(path, label)
 
     def build() -> Any:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise SpecError("not valid UTF-8", file=label) from None
+        text = decoded(raw, label)
         cut = _EXAMPLES.search(text) if cut_examples else None
         data = loads_yaml(text[: cut.start()] if cut else text, label)
         validate(data, schema, root, label)

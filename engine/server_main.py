@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from typing import Any, Callable
@@ -86,8 +85,8 @@ def _apart(check: Callable[[], int]) -> int:
         try:
             code = check()
         except SwitchboardError as exc:
-            print(json.dumps(exc.to_openai(), ensure_ascii=False), file=sys.stderr)
-            code = 2
+            from .cli import report
+            code = report(exc)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -38,11 +38,22 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 def load_yaml(path: Path, label: str | None = None) -> Any:
     """Parse one YAML file; any problem is a `SpecError` naming the file and line."""
     label = label or path.name
+    return loads_yaml(decoded(read_bytes(path, label), label), label)
+
+
+def read_bytes(path: Path, label: str) -> bytes:
+    """A data file's bytes (content-keyed caches hash them); unreadable is a `SpecError`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", file=label) from None
-    return loads_yaml(text, label)
+
+
+def decoded(raw: bytes, label: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("not valid UTF-8", file=label) from None
 
 
 def loads_yaml(text: str, label: str) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..loader import bundled_root, validate_once
-from ..yamlio import loads_yaml
+from ..yamlio import decoded, loads_yaml, read_bytes
 
 DEFAULT_LIMITS = {"max_body_bytes": 16 * 1024 * 1024}
 # Python's gc threshold (700 allocations) with hundreds of requests in flight ran a collection
@@ -135,26 +135,12 @@ def _keys(raw: list, label: str) -> list[bytes]:
     return digests
 
 
-def _read(path: Path, label: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read: {exc.strerror}", file=label) from None
-
-
-def _text(source: bytes, label: str) -> str:
-    try:
-        return source.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecError("not valid UTF-8", file=label) from None
-
-
 def load_config(path: str | Path | None, providers: dict, *, extra_keys: list[str] = (),
                 account_overrides: dict[str, dict] | None = None) -> GatewayConfig:
     """Read the gateway config (or build the default one) and check it against its schema."""
     label = str(path) if path else "(default config)"
-    source = _read(Path(path), label) if path else b""
-    raw: dict = (loads_yaml(_text(source, label), label) if path else {}) or {}
+    source = read_bytes(Path(path), label) if path else b""
+    raw: dict = (loads_yaml(decoded(source, label), label) if path else {}) or {}
     validate_once(raw, source, "gateway", bundled_root(), label)
     # By default one `<provider>-main` account per provider that needs no option the operator
     # must choose (null defaults in providers.yaml: a cloud resource or project name).

@@ -457,3 +457,17 @@ stop.set(); t.join()
 """
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["3", "0", "4", "True"], done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("content,why", [(b"keys: [\xff\xfe]\n", "not valid UTF-8"), (None, "cannot read")],
+                         ids=["not utf-8", "missing file"])
+def test_an_unreadable_config_is_a_clear_error_naming_the_file(content: bytes | None, why: str,
+                                                               tmp_path: Path) -> None:
+    path = tmp_path / "gw.yaml"
+    if content is not None:
+        path.write_bytes(content)
+    done = run_cli("serve", "--config", str(path), "--port", "9", env=_env(), timeout=30)
+    assert done.returncode == 2
+    error = json.loads(done.stderr.strip().splitlines()[-1])["error"]
+    assert why in error["message"] and str(path) in error["message"]
+    assert "Traceback" not in done.stderr
