@@ -4,7 +4,8 @@ each way of failing surfaces as the httpx error `Upstream` retries and reports o
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable
+import contextlib
+from typing import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -46,8 +47,13 @@ async def _serving(handler: Handler, body: Callable[[str, list], Awaitable[None]
     return seen
 
 
-def _transport(read: float = 5.0, connections: int = 4) -> AiohttpTransport:
-    return AiohttpTransport(httpx.Limits(max_connections=connections), httpx.Timeout(2.0, read=read))
+@contextlib.asynccontextmanager
+async def _transport(read: float = 5.0) -> AsyncIterator[AiohttpTransport]:
+    transport = AiohttpTransport(httpx.Limits(max_connections=4), httpx.Timeout(2.0, read=read))
+    try:
+        yield transport
+    finally:
+        await transport.aclose()
 
 
 def _post(url: str, body: bytes = b'{"a":1}', **headers: str) -> httpx.Request:
@@ -64,16 +70,13 @@ def test_a_round_trip_keeps_headers_as_sent_and_reuses_the_connection() -> None:
             await writer.drain()
 
     async def body(url: str, seen: list) -> None:
-        transport = _transport()
-        try:
+        async with _transport() as transport:
             for _ in range(3):
                 response = await transport.handle_async_request(_post(url, authorization="Bearer k-1"))
                 assert response.status_code == 201
                 assert response.headers.get_list("x-multi") == ["one", "two"]
                 assert await response.aread() == b'{"b":2}'
                 await response.aclose()
-        finally:
-            await transport.aclose()
 
     seen = asyncio.run(_serving(handler, body))
     assert seen.count("connection") == 1          # keep-alive: three requests, one connection
@@ -99,8 +102,7 @@ def test_the_body_is_handed_on_as_it_arrives() -> None:
         second_sent.set()
 
     async def body(url: str, seen: list) -> None:
-        transport = _transport()
-        try:
+        async with _transport() as transport:
             response = await transport.handle_async_request(_post(url))
             pieces = []
             async for piece in response.aiter_raw():
@@ -108,8 +110,6 @@ def test_the_body_is_handed_on_as_it_arrives() -> None:
             await response.aclose()
             assert pieces[0] == (b"first\n", False)      # before the server sent the rest
             assert b"".join(p for p, _ in pieces) == b"first\nsecond\n"
-        finally:
-            await transport.aclose()
 
     asyncio.run(_serving(handler, body))
 
@@ -121,14 +121,11 @@ def test_a_body_cut_short_is_a_transport_error() -> None:
         await writer.drain()
 
     async def body(url: str, seen: list) -> None:
-        transport = _transport()
-        try:
+        async with _transport() as transport:
             response = await transport.handle_async_request(_post(url))
             with pytest.raises(httpx.TransportError):
                 await response.aread()
             await response.aclose()
-        finally:
-            await transport.aclose()
 
     asyncio.run(_serving(handler, body))
 
@@ -139,12 +136,9 @@ def test_silence_past_the_read_timeout_is_a_read_timeout() -> None:
         await asyncio.sleep(3)
 
     async def body(url: str, seen: list) -> None:
-        transport = _transport(read=0.3)
-        try:
+        async with _transport(read=0.3) as transport:
             with pytest.raises(httpx.ReadTimeout):
                 await transport.handle_async_request(_post(url))
-        finally:
-            await transport.aclose()
 
     asyncio.run(_serving(handler, body))
 
