@@ -1,7 +1,8 @@
 """`switchboard serve`: run the gateway under uvicorn (optionally against the emulator).
 
 uvicorn is the ASGI server: well kept, small, and fast with httptools and uvloop;
-`--workers N` runs N processes sharing the port.
+`--workers N` runs N processes sharing the port, forked from one that built the app
+(engine/prefork.py) where that is safe, spawned by uvicorn otherwise.
 """
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Any, Callable
-
-from .errors import SwitchboardError
+from typing import Any
 
 DEV_KEY = "sk-switchboard-dev"
 
@@ -26,26 +25,26 @@ def serve(args: argparse.Namespace) -> int:
             os.environ["SWITCHBOARD_CONFIG"] = args.config
         if args.root:
             os.environ["SWITCHBOARD_ROOT"] = args.root
-        if args.workers > 1:
-            # The supervisor only watches the workers: the app it would build to check the config
-            # (~40 MB) is built in a short-lived child instead, and the workers build their own.
-            code = _apart(lambda: _announce(_create_app(), args))
-            if code:
-                return code
-        else:
-            app = _create_app()  # fail fast on a bad config (logging set up there)
-            code = _announce(app, args)
-            if code:
-                return code
         if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            # set before the app is built: prometheus-client picks its storage when imported
             import tempfile
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = stack.enter_context(tempfile.TemporaryDirectory())
-        if args.workers > 1:
-            _run_workers(args)
-        else:
-            import uvicorn
-            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
-                        lifespan="on", timeout_graceful_shutdown=10)
+        app = _create_app()  # fail fast on a bad config (logging set up there)
+        code = _announce(app, args)
+        if code:
+            return code
+        import uvicorn
+        options = dict(host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on",
+                       timeout_graceful_shutdown=10)
+        if args.workers == 1:
+            uvicorn.run(app, **options)
+            return 0
+        from . import prefork
+        if prefork.available():
+            app.warm()  # compiled before the fork, so every worker shares it
+            return prefork.serve(uvicorn.Config(app, workers=args.workers, **options), args.workers)
+        del app     # spawned workers build their own
+        _run_spawned(args.workers, options)
     return 0
 
 
@@ -70,32 +69,9 @@ def _announce(app: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _apart(check: Callable[[], int]) -> int:
-    """Run `check` in a forked child and return its exit code, so what it builds never stays in
-    this process; where there is no fork, or other threads run here (--emulate's emulator; forking
-    a threaded process may deadlock the child), run it here."""
-    import threading
-    if not hasattr(os, "fork") or threading.active_count() > 1:
-        return check()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child leaves through os._exit; the e2e tests run it
-        code = 1
-        try:
-            code = check()
-        except SwitchboardError as exc:
-            from .cli import report
-            code = report(exc)
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-
-
-def _run_workers(args: argparse.Namespace) -> None:
-    """N worker processes sharing one listening socket. On SIGTERM the supervisor closes its
+def _run_spawned(workers: int, options: dict[str, Any]) -> None:
+    """N spawned worker processes sharing one listening socket, where forking is not safe (no
+    fork, or another thread runs here: --emulate's emulator). On SIGTERM the supervisor closes its
     own copy of the socket at once, so with the workers draining (theirs closed too) new
     connections are refused instead of queueing in a backlog nobody serves."""
     import uvicorn
@@ -107,7 +83,5 @@ def _run_workers(args: argparse.Namespace) -> None:
                 sock.close()
             super().terminate_all()
 
-    config = uvicorn.Config("engine.gateway.factory:create_app", factory=True, host=args.host, port=args.port,
-                            workers=args.workers, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=10)
+    config = uvicorn.Config("engine.gateway.factory:create_app", factory=True, workers=workers, **options)
     Draining(config, sockets=[config.bind_socket()]).run()

@@ -85,8 +85,7 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.sb.warm({a.provider for a in self.config.accounts.values()})
-                self._ensure_upstream()
+                self.warm()
                 # What start-up built (compiled specs, modules) lives as long as the process: out of
                 # the collector's way, so a full collection under load walks only request garbage.
                 gc.freeze()
@@ -102,6 +101,13 @@ class Gateway:
                     await self.media.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def warm(self) -> None:
+        """Compile the dialects the accounts use and build the upstream client, at start-up or
+        before forking workers (which then share both; the client opens no connection and binds
+        no event loop until its first request, in the process that sends it)."""
+        self.sb.warm({a.provider for a in self.config.accounts.values()})
+        self._ensure_upstream()
 
     def _ensure_upstream(self) -> Upstream:
         if self.upstream is None:

@@ -287,3 +287,30 @@ def test_start_up_compiles_the_specs_and_sets_the_configured_gc_threshold(tmp_pa
     reached = {a.provider for a in gateway.config.accounts.values()}
     ready = {p for p, routes in sb.dialects.items() if all(d._ready for _, d in routes.routes)}
     assert ready == reached & set(sb.dialects) and "azure-openai" not in ready
+
+
+def test_warm_builds_the_upstream_client_outside_any_event_loop(tmp_path) -> None:
+    """What `serve --workers N` calls before forking: the workers then share the upstream client's
+    code and objects instead of each importing and building them (about 13 MB per worker); the
+    client must hold no connection or loop yet, as each worker's first request opens its own."""
+    import engine
+    from engine.gateway.app import Gateway
+    from engine.gateway.config import load_config
+    config = tmp_path / "gateway.yaml"
+    config.write_text(json.dumps({"keys": [{"name": "k", "key": "sk-test-key-0001"}]}))
+    sb = engine.load()
+    gateway = Gateway(sb, load_config(config, sb.providers))
+    gateway.warm()
+    upstream = gateway.upstream
+    assert upstream is not None and upstream.connections_in_use() == 0
+    assert getattr(upstream.transport, "_session", None) is None     # no pool, no loop bound yet
+    asyncio.run(_refused_then_closed(upstream))
+
+
+async def _refused_then_closed(upstream) -> None:
+    """The client built outside any loop sends from this one (nothing listens on port 9)."""
+    from engine.errors import UpstreamError
+    with pytest.raises(UpstreamError, match="connection refused"):
+        await upstream.send("POST", "http://127.0.0.1:9/v1/chat/completions", {}, b"{}")
+    assert upstream.transport._session is not None
+    await upstream.aclose()
