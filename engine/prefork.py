@@ -39,16 +39,15 @@ def available() -> bool:
     return hasattr(os, "fork") and hasattr(signal, "sigtimedwait") and threading.active_count() == 1
 
 
-def serve(config: Any, workers: int) -> int:
-    """Serve `config` (a `uvicorn.Config` holding an app instance) in `workers` forked processes;
-    returns the supervisor's exit code once they have all stopped."""
+def serve(config: Any, sock: socket.socket, workers: int) -> int:
+    """Serve `config` (a `uvicorn.Config` holding an app instance) on the bound `sock` in
+    `workers` forked processes; returns the supervisor's exit code once they have all stopped."""
     import ctypes  # noqa: F401 - imported once here for every worker's _exit_with
     import uvicorn
     # Everything a worker would otherwise import or build as it starts is done here, once, and
     # shared: the app wrapped in its middleware, the protocol classes, the event loop's module.
     config.load()
     (getattr(config, "get_loop_factory", None) or config.setup_event_loop)()
-    sock = config.bind_socket()
     gc.collect()
     gc.freeze()
 

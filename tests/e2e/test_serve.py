@@ -483,3 +483,19 @@ def test_an_unreadable_config_is_a_clear_error_naming_the_file(content: bytes | 
     error = json.loads(done.stderr.strip().splitlines()[-1])["error"]
     assert why in error["message"] and str(path) in error["message"]
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_a_clear_error_and_nothing_is_announced(workers: str, serve_config: Path) -> None:
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli("serve", "--config", str(serve_config), "--host", "127.0.0.1", "--port", str(port),
+                       "--workers", workers, env=_env(), timeout=30)
+    assert done.returncode == 2
+    error = json.loads(done.stderr.strip().splitlines()[-1])["error"]
+    assert error["code"] == "cannot_listen" and f"127.0.0.1:{port}" in error["message"]
+    assert "in use" in error["message"]
+    assert "Switchboard gateway on" not in done.stdout and "Traceback" not in done.stderr
