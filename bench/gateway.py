@@ -54,7 +54,7 @@ SLOW_RATE = 500             # ... and its offered rate
 ADDED_P50_MS = 1.0          # targets
 SERVED_MIN_RPS = 495.0
 SLOW_P99_MS = 1600.0
-RSS_MAX_MB = 120.0
+MEMORY_MAX_MB = 120.0
 DRAIN_S = 30.0              # published setup: how long to wait for answers after the last request was due
 PUBLISHED = [  # the published comparison on the same setup (2 CPUs, 1.5 s upstream, 500 req/s for 60 s)
     ("litellm (published)", 44.8, 90_700.0, 372.0, 0.5),
@@ -503,7 +503,6 @@ def _paced_table(runs: list[Run], rate: int) -> Table:
         "Open loop: requests due every 1/rate s whatever the answers do, taken by the oldest idle of the "
         f"{CONNECTIONS} connections; latency from the due time (so client-side lateness, about 0.3 ms at p50, "
         "is in every row and cancels in 'added').",
-
         "TTFB = first body byte (first SSE event for streams); p50/p99 = whole answer. Server CPU = user+system "
         "time of the server's processes per request (the direct row: the emulator's).",
         "Pass-through proxy floor (bench/floorproxy.py): uvicorn + uvloop + httptools and an aiohttp client (or "
@@ -586,8 +585,8 @@ def _slow_table(runs: list[Run], seconds: float, why_not: str | None) -> Table:
                 fails.append(f"served {res['served_rps']:.1f} req/s (≥ {SERVED_MIN_RPS:g})")
             if (res["ttlb"]["p99_ms"] or 1e9) >= SLOW_P99_MS:
                 fails.append(f"p99 {res['ttlb']['p99_ms']:.0f} ms (< {SLOW_P99_MS:g})")
-            if mem is None or mem >= RSS_MAX_MB:
-                fails.append(f"peak resident {mem or 0:.0f} MB (< {RSS_MAX_MB:g})")
+            if mem is None or mem >= MEMORY_MAX_MB:
+                fails.append(f"peak resident {mem or 0:.0f} MB (< {MEMORY_MAX_MB:g})")
         mem_cell = None if r.memory is None else (
             f"{r.memory[0]:.0f}" + (f" ({r.memory[2]:.0f} largest)" if r.memory[0] != r.memory[2] else ""))
         t.add(r.server, sent, res["served_rps"], res["ok"], _errors(res), res["ttlb"]["p50_ms"],

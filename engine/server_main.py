@@ -75,11 +75,8 @@ def _listen(config: Any) -> socket.socket:
     except SystemExit as exc:
         cause = exc.__context__      # the OSError uvicorn caught before exiting
         why = getattr(cause, "strerror", None) or str(cause or "the address could not be bound")
-        raise ServeError(f"cannot listen on {config.host}:{config.port}: {why}", code="cannot_listen") from None
-
-
-class ServeError(SwitchboardError):
-    type = "server_error"
+        raise SwitchboardError(f"cannot listen on {config.host}:{config.port}: {why}",
+                               code="cannot_listen") from None
 
 
 def _announce(app: Any, args: argparse.Namespace) -> None:
