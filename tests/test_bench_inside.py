@@ -1,0 +1,41 @@
+"""The gateway bench's 'inside' figure: Switchboard's own time per request, read from its access log."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.gateway import own_time_ms
+
+
+def _line(**entry: object) -> str:
+    return json.dumps(entry) + "\n"
+
+
+def test_own_time_is_ms_minus_upstream_ms_over_answered_non_stream_lines_after_the_offset(tmp_path: Path) -> None:
+    log = tmp_path / "switchboard.log"
+    before = _line(status=200, ms=50.0, upstream_ms=1.0, stream=False)     # an earlier run's line
+    log.write_text(before)
+    start = log.stat().st_size
+    with open(log, "a") as fh:
+        fh.write("INFO: uvicorn's own line, not JSON\n")
+        fh.write(_line(status=200, ms=1.5, upstream_ms=1.0, stream=False))
+        fh.write(_line(status=200, ms=2.0, upstream_ms=1.0, stream=False))
+        fh.write(_line(status=200, ms=3.5, upstream_ms=1.0, stream=False))
+        fh.write(_line(status=200, ms=90.0, upstream_ms=1.0, stream=True))   # a stream's ms spans its body
+        fh.write(_line(status=400, ms=0.2, stream=False))                     # refused before any upstream call
+        fh.write(_line(status=502, ms=9.0, upstream_ms=8.0, stream=False))
+        fh.write("{broken json\n")
+    got = own_time_ms(log, start)
+    assert got is not None
+    assert got["n"] == 3
+    assert got["mean_ms"] == pytest.approx((0.5 + 1.0 + 2.5) / 3)
+    assert got["p50_ms"] == pytest.approx(1.0)
+    assert got["p99_ms"] == pytest.approx(2.5)
+
+
+def test_no_answered_line_gives_no_figure(tmp_path: Path) -> None:
+    log = tmp_path / "switchboard.log"
+    log.write_text(_line(status=400, ms=0.2, stream=False))
+    assert own_time_ms(log, 0) is None
