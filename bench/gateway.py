@@ -539,8 +539,8 @@ def _paced_table(runs: list[Run], rate: int) -> Table:
     if rate == PACED_RATE:
         t.notes += [
             f"At {rate} req/s each request runs alone and costs about twice the CPU of one among many on this "
-            f"2-vCPU microVM (not because the CPUs idle: `python -m bench.idle` keeps them busy and the rows "
-            f"stay): compare the same paths at {BUSY_RATE} req/s.",
+            f"2-vCPU microVM (mostly not because the CPUs idle: keeping them busy moved the rows by 0.1 ms or "
+            f"less, docs/performance.md): compare the same paths at {BUSY_RATE} req/s.",
             "Paired: at this rate each path's requests are interleaved with as many requests straight to the "
             "emulator (the same rate each, one to each in turn, on their own connections), and 'added' subtracts "
             "those of the same seconds: run to run, this machine's idle latency drifts by more than the effect "
