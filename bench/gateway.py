@@ -518,7 +518,8 @@ def _paced_table(runs: list[Run], rate: int) -> Table:
         ok = added50 is not None and added50 < ADDED_P50_MS
         t.add(r.server, "stream" if r.stream else "non-stream", _ms(r), _ms(r, q="p99_ms"),
               pair["ttlb"]["p50_ms"] if pair else None, added50, _added(r, base, q="p99_ms"), over,
-              (r.extra.get("inside") or {}).get("p50_ms"), ttfb, added_ttfb, r.cpu_us if r.cpu_us is not None else r.emu_cpu_us, _errors(r.result),
+              (r.extra.get("inside") or {}).get("p50_ms"), ttfb, added_ttfb,
+              r.cpu_us if r.cpu_us is not None else r.emu_cpu_us, _errors(r.result),
               f"added p50 < {ADDED_P50_MS:g} ms" if judged else "", verdict(ok) if judged else "")
         if judged and not ok:
             t.misses.append(("gateway", f"{r.server} {'stream' if r.stream else 'non-stream'}: added p50 "
@@ -606,7 +607,8 @@ def _slow_table(runs: list[Run], seconds: float, why_not: str | None) -> Table:
     t = Table(f"Published setup: {SLOW_RATE} req/s offered for {seconds:.0f} s, upstream answers after "
               f"{SLOW_MS / 1000:g} s, non-stream",
               ["path", "sent", "served req/s", "ok", "errors", "p50 ms", "p99 ms", "max ms", "mean overhead ms",
-               "inside mean µs", "peak resident MB", "summed VmHWM MB", "peak PSS MB", "server CPU µs/req", "target", "met"])
+               "inside mean µs", "peak resident MB", "summed VmHWM MB", "peak PSS MB", "server CPU µs/req",
+               "target", "met"])
     base = next((r for r in runs if r.server.startswith("direct")), None)
     for r in runs:
         res = r.result

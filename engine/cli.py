@@ -105,18 +105,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def report(exc: SwitchboardError) -> int:
-    """The error as OpenAI's error object on stderr; the exit code for it."""
-    print(json.dumps(exc.to_openai(), ensure_ascii=False), file=sys.stderr)
-    return 2
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.fn(args)
     except SwitchboardError as exc:
-        return report(exc)
+        print(json.dumps(exc.to_openai(), ensure_ascii=False), file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
 

@@ -39,3 +39,35 @@ def test_no_answered_line_gives_no_figure(tmp_path: Path) -> None:
     log = tmp_path / "switchboard.log"
     log.write_text(_line(status=400, ms=0.2, stream=False))
     assert own_time_ms(log, 0) is None
+
+
+def test_one_process_is_judged_by_its_own_vmhwm_and_several_by_pages_counted_once() -> None:
+    from bench.gateway import _judged_memory
+    assert _judged_memory((87.0, 80.0, 87.0), {"once": 60.0, "pss": 70.0}) == (87.0, "VmHWM")
+    assert _judged_memory((170.0, 150.0, 62.0), {"once": 106.0, "pss": 98.0}) == (106.0, "pagemap")
+    assert _judged_memory((170.0, 150.0, 62.0), {"once": None, "pss": 98.0}) == (98.0, "PSS")
+
+
+def test_pages_a_forked_child_shares_are_counted_once() -> None:
+    import os
+    import signal
+
+    from bench.gateway import _memory_mb, _resident_once_mb
+    if _resident_once_mb([os.getpid()]) is None:
+        pytest.skip("physical frame numbers are not readable here (needs CAP_SYS_ADMIN)")
+    ballast = bytearray(os.urandom(32 * 2**20))       # 32 MB both processes map, shared copy-on-write
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child only waits to be killed
+        signal.pause()
+        os._exit(0)
+    try:
+        pids = [os.getpid(), pid]
+        once = _resident_once_mb(pids)
+        _, rss_sum, _ = _memory_mb(pids)
+        _, own_rss, _ = _memory_mb([os.getpid()])
+        assert once is not None
+        assert own_rss * 0.9 <= once < rss_sum - 25   # the child's copy of the ballast is not counted again
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        del ballast
