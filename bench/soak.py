@@ -27,7 +27,8 @@ Flat means, between the first and the last tenth of the measured run (samples ta
 tasks in the gateway's loop within max(5, concurrency / 5) (under load it follows the in-flight
 mix: a stream holds two tasks more than a plain request); and once idle again, the gateway's
 loop has no more tasks than it had idle after warm-up, no stream is left in `Gateway.streams`,
-and idle fds are within +5.
+and idle fds are within +5 (sampled again until the 5 s keep-alive expiry has passed, so
+connections still closing on a busy machine are not taken for a leak; leaked fds stay open).
 """
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KEY = "sk-soak-gateway-key-000000"
 RSS_TOLERANCE_KB = 10 * 1024
 FD_TOLERANCE = 5
+KEEPALIVE_S = 5.0         # idle keep-alive connections close after this, upstream pool and server alike
 TASK_TOLERANCE = 5
 POOL_TOLERANCE = 5
 
@@ -490,13 +492,20 @@ def run(requests: int = 2000, concurrency: int = 50, seed: int = 1, read_timeout
                 return Sample(done, time.perf_counter(), rss_kb(), fd_count(), probe.tasks(), len(gateway.streams),
                               upstream_connections(gateway))
 
-            def settle(done: int) -> Sample:
-                """Wait (bounded) for the gateway to go quiet, then sample."""
+            def settle(done: int, fds_within: int | None = None) -> Sample:
+                """Wait (bounded) for the gateway to go quiet, then sample. With `fds_within`, keep
+                sampling while more fds are open, up to the keep-alive expiry of both pools and a
+                margin: closes still in flight on a busy machine end by then, leaked fds do not."""
                 deadline = time.monotonic() + 3
                 while time.monotonic() < deadline and gateway.streams:
                     time.sleep(0.05)
                 time.sleep(0.3)
-                return snapshot(done)
+                taken = snapshot(done)
+                deadline = time.monotonic() + KEEPALIVE_S + 3
+                while fds_within is not None and taken.fds > fds_within and time.monotonic() < deadline:
+                    time.sleep(0.25)
+                    taken = snapshot(done)
+                return taken
 
             warm_jobs = warmup_plan(models)
             warm = asyncio.run(_drive(url, warm_jobs, concurrency))
@@ -514,7 +523,7 @@ def run(requests: int = 2000, concurrency: int = 50, seed: int = 1, read_timeout
             started = time.perf_counter()
             tally = asyncio.run(_drive(url, jobs, concurrency, sample, max(1, requests // 100)))
             seconds = time.perf_counter() - started
-            idle_after = settle(tally.count)
+            idle_after = settle(tally.count, fds_within=idle_before.fds + FD_TOLERANCE)
     ok_ms = list(tally.main_ms)
     return Report(
         requests=tally.count, concurrency=concurrency, seconds=seconds, outcomes=tally.outcomes,
