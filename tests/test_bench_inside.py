@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.gateway import own_time_ms
+from bench.gateway import Run, own_time_ms
 
 
 def _line(**entry: object) -> str:
@@ -71,3 +71,22 @@ def test_pages_a_forked_child_shares_are_counted_once() -> None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         del ballast
+
+
+def _run(server: str, p50: float, stream: bool = False) -> Run:
+    return Run(server, stream, {"ttlb": {"p50_ms": p50, "p99_ms": p50 + 2}, "errors": {}, "unfinished": 0})
+
+
+def test_the_in_flight_table_judges_switchboard_against_the_direct_path_of_its_own_upstream_latency() -> None:
+    from bench.gateway import _paced_table
+    runs = [_run("direct to emulator", 250.6), _run("pass-through proxy floor (aiohttp)", 251.1),
+            _run("switchboard, 1 worker", 251.4), _run("switchboard, 2 workers", 251.9)]
+    t = _paced_table(runs, 400, 250)
+    assert t.title.startswith("Added latency: 400 req/s with about 100 requests in flight, upstream answers after 250 ms")
+    added = {row[0]: row[5] for row in t.rows}
+    assert added["switchboard, 1 worker"] == pytest.approx(0.8)
+    assert added["pass-through proxy floor (aiohttp)"] == pytest.approx(0.5)
+    assert [row[-1] for row in t.rows if row[0].startswith("switchboard")] == ["yes", "**no**"]
+    assert t.misses == [("gateway", "switchboard, 2 workers non-stream: added p50 1.30 ms at 400 req/s "
+                                    "with 100 requests in flight (target < 1 ms)")]
+    assert any("Little's law" in note for note in t.notes)
