@@ -234,11 +234,17 @@ def test_gemini_thought_signatures_round_trip(client, model) -> None:
                  {"role": "tool", "tool_call_id": call.id, "content": "25C"}]
     second = client.chat.completions.create(model=model, reasoning_effort="high", messages=messages, tools=[WEATHER])
     assert "25C" in second.choices[0].message.content
+    import openai
+    altered = json.loads(json.dumps(messages))       # the signature is sent as given, not replaced
+    altered[1]["tool_calls"][0]["extra_content"]["google"]["thought_signature"] += "AA"
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=model, reasoning_effort="high", messages=altered, tools=[WEATHER])
+    # a call with no signature (a client that dropped extra_content, a history from another
+    # provider) goes with Google's placeholder on the step's first call, which Gemini 3 accepts
     stripped = json.loads(json.dumps(messages))
     del stripped[1]["tool_calls"][0]["extra_content"]
-    import openai
-    with pytest.raises(openai.BadRequestError):
-        client.chat.completions.create(model=model, reasoning_effort="high", messages=stripped, tools=[WEATHER])
+    third = client.chat.completions.create(model=model, reasoning_effort="high", messages=stripped, tools=[WEATHER])
+    assert "25C" in third.choices[0].message.content
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "bedrock", "vertex-claude"])
