@@ -298,7 +298,8 @@ class Matrix:
         return self._refuse_or_drop(provider, model, request, param.param, param.drop,
                                     "unsupported_value",
                                     f"{provider} does not accept {param.param}={value!r} for model "
-                                    f"{model!r}: {bad}", policy, reports)
+                                    f"{model!r}: {bad}" + (f" ({cell.note})" if cell.note else ""),
+                                    policy, reports)
 
     @staticmethod
     def _refuse_or_drop(provider: str, model: str, request: dict, param: str, drop: tuple,
