@@ -147,3 +147,21 @@ def test_stream_each_scopes_leave_no_binding_behind() -> None:
                    now=1)
     chunks = st.feed(sse(fixture_events("gemini", "tools.1")))
     assert chunks and "candidate" not in st.env and "part" not in st.env
+
+
+def test_a_body_that_never_arrives_whole_is_refused_after_the_timeout() -> None:
+    import asyncio
+
+    from engine.gateway.asgi import BodyTimeout, read_body
+
+    async def trickle() -> dict:          # 8 bytes, then nothing more, ever
+        if not sent:
+            sent.append(1)
+            return {"type": "http.request", "body": b'{"model"', "more_body": True}
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    sent: list[int] = []
+    with pytest.raises(BodyTimeout) as info:
+        asyncio.run(read_body(trickle, 1024, 100, 0.05))
+    assert info.value.status == 408 and info.value.to_openai()["error"]["code"] == "request_timeout"

@@ -21,7 +21,8 @@ import orjson
 
 from ..errors import NotFound, RequestError, StreamError, SwitchboardError, UpstreamError
 from ..switchboard import HttpRequest, Switchboard
-from .asgi import BodyTooLarge, ClientGone, Receive, Send, error_payload, header_list, read_body, send_error, send_json
+from .asgi import (BodyTooLarge, ClientGone, Receive, Send, error_payload, header_list, json_header, read_body,
+                   send_error, send_json)
 from ..media import inlined
 from .config import Account, GatewayConfig
 from .media import MediaFetcher
@@ -39,6 +40,26 @@ class Unauthorized(SwitchboardError):
     code = "invalid_api_key"
 
 
+class UnsupportedMediaType(RequestError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+# path -> the one method it answers (any other gets 405 with Allow)
+_ROUTES = {"/v1/chat/completions": "POST", "/chat/completions": "POST", "/v1/models": "GET", "/models": "GET",
+           "/health": "GET", "/ready": "GET", "/metrics": "GET", "/openapi.json": "GET"}
+_JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
+_SHOWN = 200   # characters of a client's model id kept in messages, logs and metrics
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), "null" if value is None else type(value).__name__)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+
+
 class Gateway:
     def __init__(self, sb: Switchboard, config: GatewayConfig, transport: Any = None):
         self.sb, self.config = sb, config
@@ -46,7 +67,7 @@ class Gateway:
         self._signers: dict[str, Signer] = {}
         self.upstream: Upstream | None = None
         self.media: MediaFetcher | None = None
-        self.metrics = Metrics()
+        self.metrics = Metrics({name: frozenset(self._listed(a)) for name, a in config.accounts.items()})
         self.draining = False
         self.streams: set[asyncio.Task] = set()   # pumps in flight (graceful shutdown, leak checks)
 
@@ -135,19 +156,21 @@ class Gateway:
             from .openapi import OPENAPI
             await send_json(send, 200, OPENAPI, out)
             return 200
-        known = path in ("/v1/chat/completions", "/chat/completions", "/v1/models", "/models")
-        if not known:
-            await send_json(send, 404, error_payload(f"no route {path}", "invalid_request_error", "not_found"), out)
+        allowed = _ROUTES.get(path)
+        if allowed is None:
+            await send_json(send, 404, error_payload(f"no route {scope['path']}", "invalid_request_error",
+                                                     "not_found"), out)
             return 404
+        if method != allowed:
+            await send_json(send, 405, error_payload(f"{method} is not allowed on {path}; use {allowed}",
+                                                     "invalid_request_error", "method_not_allowed"),
+                            {**out, "allow": allowed})
+            return 405
         try:
             self._authenticate(headers)
             if path.endswith("/models"):
-                if method != "GET":
-                    raise RequestError(f"{method} is not allowed here", code="method_not_allowed")
                 await send_json(send, 200, self.models(), out)
                 return 200
-            if method != "POST":
-                raise RequestError(f"{method} is not allowed here; use POST", code="method_not_allowed")
             return await self._chat(headers, receive, send, out, info)
         except SwitchboardError as exc:
             extra = {**out, **({"retry-after": str(int(exc.retry_after))} if getattr(exc, "retry_after", None) else {})}
@@ -161,25 +184,36 @@ class Gateway:
         if scheme.lower() != "bearer" or not self.config.client_allowed(token.strip()):
             raise Unauthorized("missing or invalid API key; send Authorization: Bearer <gateway key>")
 
+    def _listed(self, account: Account) -> list[str]:
+        return account.models or self.sb.providers[account.provider].get("models", [])
+
     def models(self) -> dict:
         data = []
         for name, account in self.config.accounts.items():
             if self.sb.providers[account.provider]["spec"] is None:
                 continue
-            models = account.models or self.sb.providers[account.provider].get("models", [])
             data += [{"id": f"{name}/{m}", "object": "model", "created": 0, "owned_by": account.provider}
-                     for m in models]
+                     for m in self._listed(account)]
         return {"object": "list", "data": data}
 
     # -- chat ----------------------------------------------------------------------------
     def _resolve(self, body: dict) -> tuple[Account, str]:
         model = body.get("model")
-        if not isinstance(model, str) or "/" not in model:
-            raise NotFound(f"model must be 'account/model', got {model!r}", param="model")
-        name, _, model_id = model.partition("/")
+        if model is None or model == "":
+            raise RequestError("model is required: a string 'account/model', e.g. 'openai-main/gpt-4o-mini'",
+                               param="model", code="invalid_type")
+        if not isinstance(model, str):
+            raise RequestError(f"model must be a string 'account/model', not {_json_type(model)}", param="model",
+                               code="invalid_type")
+        name, slash, model_id = model.partition("/")
         account = self.config.accounts.get(name)
-        if account is None or not model_id:
-            raise NotFound(f"unknown account {name!r}; known: {sorted(self.config.accounts)}", param="model")
+        if not slash or account is None:
+            known = ", ".join(sorted(self.config.accounts))
+            raise NotFound(f"model must be 'account/model' with a known account; {_short(name)!r} is not one "
+                           f"(known: {known})", param="model")
+        if not model_id:
+            raise RequestError(f"model {model!r} names no model after the account", param="model",
+                               code="invalid_type")
         if account.models is not None and model_id not in account.models:
             raise NotFound(f"model {model_id!r} is not enabled for account {name!r}", param="model")
         return account, model_id
@@ -194,10 +228,11 @@ class Gateway:
     async def _chat(self, headers: dict, receive: Receive, send: Send, out: dict, info: dict) -> int:
         ctype = headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if ctype not in ("application/json", ""):
-            raise RequestError(f"content-type must be application/json, got {ctype!r}", code="unsupported_media_type")
+            raise UnsupportedMediaType(f"content-type must be application/json, got {ctype!r}")
         declared = headers.get("content-length")
-        raw = await read_body(receive, self.config.limits["max_body_bytes"],
-                              int(declared) if declared and declared.isdigit() else None)
+        limits = self.config.limits
+        raw = await read_body(receive, limits["max_body_bytes"],
+                              int(declared) if declared and declared.isdigit() else None, limits["body_timeout"])
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -205,7 +240,8 @@ class Gateway:
         if not isinstance(body, dict):
             raise RequestError("the request body must be a JSON object", code="invalid_json")
         account, model = self._resolve(body)
-        info.update(account=account.name, provider=account.provider, model=model, stream=bool(body.get("stream")))
+        info.update(account=account.name, provider=account.provider, model=_short(model),
+                    stream=bool(body.get("stream")))
         policy = headers.get("x-switchboard-params", account.policy)
         policy = policy if policy in ("refuse", "drop") else account.policy
         refs = self.sb.media_to_fetch(account.provider, body, model=model)
@@ -218,7 +254,7 @@ class Gateway:
         req = self.sb.translate_request(account.provider, body, model=model, options=account.options,
                                         base_url=account.base_url, policy=policy)
         if req.reports:
-            out["x-switchboard-reports"] = orjson.dumps(req.reports).decode()
+            out["x-switchboard-reports"] = json_header(req.reports)
         payload = req.body_bytes()
         url, up_headers = self._signer(account)(req.method, req.url, {**req.headers, **account.headers}, payload)
         sent = time.perf_counter()

@@ -24,7 +24,7 @@ from ..errors import SpecError
 from ..loader import bundled_root, validate_once
 from ..yamlio import decoded, loads_yaml, read_bytes
 
-DEFAULT_LIMITS = {"max_body_bytes": 16 * 1024 * 1024}
+DEFAULT_LIMITS = {"max_body_bytes": 16 * 1024 * 1024, "body_timeout": 30.0}
 # Python's gc threshold (700 allocations) with hundreds of requests in flight ran a collection
 # every few requests, and the older-generation ones were the p99 tail (bench: p99 1.61 -> 1.51 s
 # on the 500 req/s x 1.5 s setup, and ~10% less CPU per request).

@@ -2,8 +2,9 @@
 
 With PROMETHEUS_MULTIPROC_DIR set (the server sets it for --workers > 1), every worker
 writes its samples there and /metrics aggregates them. Labels are account, provider
-and model (never keys); the model label is the caller's model id, so its cardinality
-is bounded by the accounts' models.
+and model (never keys). The model label is the caller's model id when the account lists
+that model or the provider answered it; any other id (a typo, a client looping over made-up
+names, all refused) is counted as `(other)`, so the series stay bounded by real models.
 """
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                multiprocess)
 
 _LABELS = ("account", "provider", "model")
+OTHER = "(other)"
+
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, listed: dict[str, frozenset[str]] | None = None) -> None:
+        self.listed = listed or {}      # account -> the models it lists
         self.registry = CollectorRegistry(auto_describe=True)
         self._children: dict[tuple, Any] = {}
         reg = self.registry
@@ -53,7 +57,10 @@ class Metrics:
         """Record one finished request from its access-log record."""
         if "provider" not in info:
             return
-        labels = (info.get("account", ""), info["provider"], info.get("model", ""))
+        account, model = info.get("account", ""), info.get("model", "")
+        if info["status"] != 200 and model not in self.listed.get(account, ()):
+            model = OTHER
+        labels = (account, info["provider"], model)
         stream = "true" if info.get("stream") else "false"
         self._child(self.requests, *labels, str(info["status"]), stream).inc()
         self._child(self.latency, *labels, stream).observe(info["ms"] / 1000)

@@ -28,7 +28,10 @@ def _error(r: httpx.Response) -> dict:
 @pytest.mark.parametrize("body,status,code,param", [
     (b"{not json", 400, "invalid_json", None),
     (b"[1, 2]", 400, "invalid_json", None),
-    (b'{"model": 5, "messages": []}', 404, "model_not_found", "model"),
+    (b'{"model": 5, "messages": []}', 400, "invalid_type", "model"),
+    (b'{"messages": [{"role": "user", "content": "x"}]}', 400, "invalid_type", "model"),
+    (b'{"model": null, "messages": [{"role": "user", "content": "x"}]}', 400, "invalid_type", "model"),
+    (b'{"model": "openai-main/", "messages": [{"role": "user", "content": "x"}]}', 400, "invalid_type", "model"),
     (b'{"model": "gpt-4o", "messages": []}', 404, "model_not_found", "model"),
     (b'{"model": "nobody/gpt-4o", "messages": [{"role": "user", "content": "x"}]}', 404, "model_not_found", "model"),
     (b'{"model": "openai-main/gpt-4o", "messages": "hello"}', 400, "invalid_type", "messages"),
@@ -76,7 +79,7 @@ def test_oversized_body_is_413(gateway_url: str) -> None:
 
 def test_wrong_content_type_is_refused(gateway_url: str) -> None:
     r = _post(gateway_url, "model=x", {"content-type": "application/x-www-form-urlencoded"})
-    assert r.status_code == 400 and _error(r)["code"] == "unsupported_media_type"
+    assert r.status_code == 415 and _error(r)["code"] == "unsupported_media_type"
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer wrong-key", "Basic abc", f"Bearer {KEY}x"])
@@ -156,3 +159,41 @@ def test_stream_broken_midway_ends_with_an_error_event(client, model: str) -> No
         for _ in stream:
             pass
     assert caught.value.body and caught.value.body.get("code") == "upstream_stream_error"
+
+
+def test_json_nested_deeper_than_the_encoder_writes_is_a_400(gateway_url: str) -> None:
+    # orjson reads 1024 levels but writes 254: the request parses, then cannot be re-encoded
+    deep: object = "x"
+    for _ in range(300):
+        deep = [deep]
+    body = json.dumps({"model": "openai-main/gpt-4o", "messages": HI, "metadata": {"a": deep}})
+    r = _post(gateway_url, body)
+    assert r.status_code == 400 and _error(r)["code"] == "invalid_json"
+    assert "nested too deeply" in _error(r)["message"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_report_quoting_text_beyond_latin_1_is_an_ascii_header(gateway_url: str, stream: bool) -> None:
+    body = json.dumps({"model": "anthropic-main/claude-sonnet-4-5", "messages": HI, "stream": stream,
+                       "reasoning_effort": "\U0001f525 fast €"})
+    r = _post(gateway_url, body, {"x-switchboard-params": "drop"})
+    assert r.status_code == 200, r.text
+    raw = r.headers["x-switchboard-reports"]
+    assert raw.isascii() and "\U0001f525 fast €" in json.loads(raw)[0]["message"]
+
+
+@pytest.mark.parametrize("method,path,allow", [
+    ("GET", "/v1/chat/completions", "POST"), ("PUT", "/chat/completions", "POST"),
+    ("POST", "/v1/models", "GET"), ("POST", "/health", "GET"), ("DELETE", "/metrics", "GET"),
+])
+def test_a_known_path_with_the_wrong_method_is_405_with_allow(gateway_url: str, method: str, path: str,
+                                                               allow: str) -> None:
+    r = httpx.request(method, gateway_url + path, headers={"authorization": f"Bearer {KEY}"})
+    assert r.status_code == 405 and r.headers["allow"] == allow
+    err = _error(r)
+    assert err["code"] == "method_not_allowed" and method in err["message"] and allow in err["message"]
+
+
+def test_an_unknown_path_is_404_naming_it(gateway_url: str) -> None:
+    r = httpx.get(gateway_url + "/")
+    assert r.status_code == 404 and _error(r)["message"] == "no route /"

@@ -314,3 +314,15 @@ async def _refused_then_closed(upstream) -> None:
         await upstream.send("POST", "http://127.0.0.1:9/v1/chat/completions", {}, b"{}")
     assert upstream.transport._session is not None
     await upstream.aclose()
+
+
+def test_made_up_model_ids_do_not_become_metric_series(client, gateway_url: str) -> None:
+    for i in range(3):   # ids the account does not list, each refused (here by the matrix, before any call)
+        r = httpx.post(gateway_url + "/v1/chat/completions", headers=AUTH, content=json.dumps(
+            {"model": f"anthropic-main/made-up-{i}-{'x' * 300}", "messages": HI, "logit_bias": {"1": 1}}))
+        assert r.status_code == 400, r.text
+    client.chat.completions.create(model="anthropic-main/claude-haiku-4-5", messages=HI)
+    text = httpx.get(gateway_url + "/metrics").text
+    assert "made-up-" not in text
+    assert 'account="anthropic-main",code="unsupported_parameter",model="(other)"' in text
+    assert 'model="claude-haiku-4-5"' in text
