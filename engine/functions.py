@@ -148,10 +148,14 @@ def merge_runs(items: Any, key: str = "role", field: str = "content") -> list | 
     if items is None:
         return None
     out: list[dict] = []
+    merged: set[int] = set()   # positions in `out` already copied, whose `field` list is ours to extend
     for item in items:
         if out and out[-1].get(key) == item.get(key):
-            last = out[-1]
-            out[-1] = {**last, field: list(last.get(field) or ()) + list(item.get(field) or ())}
+            at = len(out) - 1
+            if at not in merged:   # copy a run's head once: extending in place keeps a long run linear
+                merged.add(at)
+                out[at] = {**out[at], field: list(out[at].get(field) or ())}
+            out[at][field].extend(item.get(field) or ())
         else:
             out.append(item)
     return out

@@ -53,3 +53,13 @@ def test_group_keeps_each_kind_in_list_order_and_leaves_out_items_without_the_ke
               {"text": "no type"}, "not an object", {"type": 3}]
     assert group(blocks, "type") == {"text": [blocks[0], blocks[2]], "tool_use": [blocks[1]]}
     assert group(None, "type") == {} and group({"type": "text"}, "type") == {}
+
+
+def test_merge_runs_merges_every_run_and_leaves_its_input_alone() -> None:
+    from engine.functions import merge_runs
+    items = [{"role": "user", "content": [1]}, {"role": "user", "content": [2]}, {"role": "user", "content": None},
+             {"role": "assistant", "content": [3]}, {"role": "user", "content": [4]}, {"role": "user", "content": [5]}]
+    before = [dict(i) for i in items]
+    assert merge_runs(items) == [{"role": "user", "content": [1, 2]}, {"role": "assistant", "content": [3]},
+                                 {"role": "user", "content": [4, 5]}]
+    assert items == before and items[0]["content"] == [1]
