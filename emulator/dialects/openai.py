@@ -49,7 +49,7 @@ def _text_of(content: Any, where: str, v: Variant, allow_null: bool = False) -> 
     texts = []
     for j, part in enumerate(content):
         ptype = part.get("type") if isinstance(part, dict) else None
-        if ptype not in _PART_TYPES:
+        if ptype not in _PART_TYPES and ptype not in v.extra_parts:
             raise _bad(f"Invalid value: '{ptype}'. Supported values are: 'text', 'image_url', 'input_audio', "
                        f"'refusal', and 'file'.", f"{where}[{j}].type", "invalid_value")
         if ptype == "text":
@@ -57,8 +57,8 @@ def _text_of(content: Any, where: str, v: Variant, allow_null: bool = False) -> 
                 raise _bad(f"Missing required parameter: '{where}[{j}].text'.", f"{where}[{j}].text",
                            "missing_required_parameter")
             texts.append(part["text"])
-        elif ptype == "image_url" and not isinstance((part.get("image_url") or {}).get("url"), str):
-            raise _bad(f"Missing required parameter: '{where}[{j}].image_url.url'.", f"{where}[{j}].image_url.url")
+        elif ptype in ("image_url", "file_url") and not isinstance((part.get(ptype) or {}).get("url"), str):
+            raise _bad(f"Missing required parameter: '{where}[{j}].{ptype}.url'.", f"{where}[{j}].{ptype}.url")
     return "\n".join(texts)
 
 
@@ -167,6 +167,8 @@ def _check_params(body: dict[str, Any], model: str, v: Variant) -> None:
         if v.string_content_only:
             raise _unprocessable(v, f"n: Input should be less than or equal to {v.max_n}", "n")
         raise _bad(f"'n' : number must be at most {v.max_n}", "n")
+    if not v.n_with_tools and (n or 1) > 1 and body.get("tools"):
+        raise _bad("'n' : number must be 1 when 'tools' are given", "n")
     if v.string_content_only and (n or 1) > 1 and body.get("temperature") == 0:
         raise _unprocessable(v, "n > 1 is not supported with temperature 0", "n")
     for key in v.refuse:

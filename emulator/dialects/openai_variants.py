@@ -24,6 +24,8 @@ class Variant:
     refuse_on_reasoning: tuple[str, ...] = ()  # params a reasoning model refuses (xAI)
     refuse: tuple[str, ...] = ()               # params refused whenever set to a truthy value
     max_n: int = 128
+    n_with_tools: bool = True                  # False: n > 1 together with tools is refused (SambaNova)
+    extra_parts: frozenset[str] = frozenset()  # content part types taken beside OpenAI's (Perplexity file_url)
     no_message_name: bool = False
     string_content_only: bool = False
     formats: frozenset[str] = ALL_FORMATS
@@ -57,12 +59,12 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in [
             auth_message="Wrong API Key"),
     Variant("sambanova", reasoning=re.compile(r"^(DeepSeek-R1|gpt-oss)"), inline_think=re.compile(r"^DeepSeek-R1"),
             reasoning_out="reasoning",
-            refuse=("logit_bias",), max_n=1, stream_usage="last_chunk", timings="sambanova",
+            refuse=("logit_bias",), max_n=8, n_with_tools=False, stream_usage="last_chunk", timings="sambanova",
             auth_message="Invalid API key"),
     Variant("perplexity", errors="perplexity", reasoning=re.compile(r"^sonar-(reasoning|deep-research)"),
             inline_think=re.compile(r"^sonar-(reasoning|deep-research)"), formats=frozenset({"text", "json_schema", "regex"}),
             schema_name_required=False, tool_choices=frozenset({"none", "auto", "required"}),
-            stream_usage="finish_chunk", auth_message="Invalid API key"),
+            extra_parts=frozenset({"file_url"}), stream_usage="finish_chunk", auth_message="Invalid API key"),
     Variant("together", reasoning=re.compile(r"^deepseek-ai/DeepSeek-R1|(?i:qwen3.*thinking)|gpt-oss"),
             inline_think=re.compile(r"^deepseek-ai/DeepSeek-R1"), reasoning_out="reasoning", logprobs_int=True,
             finish={"end": "eos"}, stream_usage="finish_chunk",

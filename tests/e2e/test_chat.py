@@ -256,3 +256,19 @@ def test_prompt_caching_reports_cached_tokens(client, provider) -> None:
     r = client.chat.completions.create(model=PROVIDERS[provider], messages=[system, ask])
     assert r.usage.prompt_tokens_details.cached_tokens > 0
     assert r.usage.prompt_tokens >= r.usage.prompt_tokens_details.cached_tokens
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_sambanova_takes_n_up_to_8(client, stream) -> None:
+    """SambaNova documents n 1-8 (the emulator once refused n > 1)."""
+    model, messages = "sambanova-main/Meta-Llama-3.3-70B-Instruct", [{"role": "user", "content": "Two please"}]
+    if stream:
+        chunks = list(client.chat.completions.create(model=model, messages=messages, n=2, stream=True))
+        texts = {i: "".join(c.choices[0].delta.content or "" for c in chunks if c.choices and c.choices[0].index == i)
+                 for i in (0, 1)}
+        finishes = sorted(c.choices[0].index for c in chunks if c.choices and c.choices[0].finish_reason)
+        assert texts == {0: "You said: Two please", 1: "[1] You said: Two please"} and finishes == [0, 1]
+        return
+    r = client.chat.completions.create(model=model, messages=messages, n=2)
+    assert [(c.index, c.message.content, c.finish_reason) for c in r.choices] == [
+        (0, "You said: Two please", "stop"), (1, "[1] You said: Two please", "stop")]

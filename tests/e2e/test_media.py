@@ -188,3 +188,13 @@ def test_unsupported_media_is_refused_before_fetching(gw: str, media_url: str) -
     video = {"type": "video_url", "video_url": {"url": media_url + "/clip.mp4"}}
     r = _ask(gw, BEDROCK, [video])  # Claude on Bedrock takes no video: refused before any fetch
     assert r.status_code == 400 and r.json()["error"]["code"] == "unsupported_feature"
+
+
+def test_pdf_to_perplexity_arrives_as_a_file_url_part(client, emulator_url: str) -> None:
+    """Sonar takes a PDF as `{type: file_url, file_url: {url: <base64>}, file_name}` (the emulator
+    once refused that part type); the official client's `file` part gets there intact."""
+    pdf = {"type": "file", "file": {"filename": "report.pdf", "file_data": _data("application/pdf", PDF)}}
+    r = client.chat.completions.create(model="perplexity-ai-main/sonar-pro", messages=[
+        {"role": "user", "content": [{"type": "text", "text": "Summarise"}, pdf]}])
+    assert r.choices[0].message.content == "You said: Summarise"
+    assert _received(emulator_url) == [{"type": "file_url", "bytes": len(PDF), "sha256": _digest(PDF)}]

@@ -1,5 +1,6 @@
 """Perplexity Sonar: citations and search_results (every chunk, final one included), `<think>` inline for
-sonar-reasoning, json_object refused, json_schema without a name accepted, numeric error codes."""
+sonar-reasoning, json_object refused, json_schema without a name accepted, file_url (PDF) parts, numeric
+error codes."""
 from __future__ import annotations
 
 import httpx
@@ -44,6 +45,16 @@ def test_response_formats(client: httpx.Client) -> None:
     schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
     r = _chat(client, response_format={"type": "json_schema", "json_schema": {"schema": schema}})
     jsonschema.validate(orjson.loads(r.json()["choices"][0]["message"]["content"]), schema)
+
+
+def test_file_url_part(client: httpx.Client) -> None:
+    pdf = {"type": "file_url", "file_url": {"url": "JVBERi0xLjQK"}, "file_name": "report.pdf"}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Summarise"}, pdf]}]
+    r = client.post(URL, headers=H, json={"model": "sonar-pro", "messages": messages})
+    assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "You said: Summarise"
+    pdf["file_url"] = {}
+    r = client.post(URL, headers=H, json={"model": "sonar-pro", "messages": messages})
+    assert r.status_code == 400 and "file_url.url" in r.json()["error"]["message"]
 
 
 def test_refusals(client: httpx.Client) -> None:

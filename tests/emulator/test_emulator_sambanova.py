@@ -1,5 +1,5 @@
-"""SambaNova: n>1 and logit_bias refused, `<think>` inline for DeepSeek-R1, usage (with speed metrics) in a
-final `choices: []` chunk of every stream."""
+"""SambaNova: n 1-8 (not with tools), logit_bias refused, `<think>` inline for DeepSeek-R1, usage (with speed
+metrics) in a final `choices: []` chunk of every stream."""
 from __future__ import annotations
 
 import httpx
@@ -39,10 +39,17 @@ def test_stream_usage_last_chunk(client: httpx.Client) -> None:
     assert stream_text(chunk_payloads(_chat(client, stream=True).text)) == "You said: hi sn"
 
 
+def test_n_up_to_8_without_tools(client: httpx.Client) -> None:
+    body = _chat(client, n=8).json()
+    assert [c["index"] for c in body["choices"]] == list(range(8))
+    assert body["choices"][7]["message"]["content"] == "[7] You said: hi sn"
+
+
 def test_refusals(client: httpx.Client) -> None:
-    assert _chat(client, n=2).status_code == 400
+    assert _chat(client, n=9).status_code == 400
+    assert _chat(client, n=2, tools=[WEATHER]).status_code == 400
     assert _chat(client, logit_bias={"5": 1}).status_code == 400
-    assert "error" in _chat(client, n=2).json()
+    assert "error" in _chat(client, n=9).json()
 
 
 def test_sdk_types(client: httpx.Client) -> None:
