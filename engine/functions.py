@@ -6,7 +6,6 @@ Bad client data raises `TransformError`, which becomes a 400 naming the field.
 """
 from __future__ import annotations
 
-
 import re
 from functools import lru_cache
 from typing import Any, Callable, Iterable
@@ -143,19 +142,17 @@ def flatten(lists: Any) -> list | None:
 
 @function
 def merge_runs(items: Any, key: str = "role", field: str = "content") -> list | None:
-    """Merge consecutive items with the same `key` by concatenating their `field` lists:
-    the rule for APIs whose turns must alternate."""
+    """Consecutive items with the same `key` merged, their `field` lists joined (alternating turns)."""
     if items is None:
         return None
     out: list[dict] = []
-    merged: set[int] = set()   # positions in `out` already copied, whose `field` list is ours to extend
+    owned = -1   # the run head in `out` already copied: extending its list in place keeps a run linear
     for item in items:
         if out and out[-1].get(key) == item.get(key):
-            at = len(out) - 1
-            if at not in merged:   # copy a run's head once: extending in place keeps a long run linear
-                merged.add(at)
-                out[at] = {**out[at], field: list(out[at].get(field) or ())}
-            out[at][field].extend(item.get(field) or ())
+            if owned != len(out) - 1:
+                owned = len(out) - 1
+                out[owned] = {**out[owned], field: list(out[owned].get(field) or ())}
+            out[owned][field].extend(item.get(field) or ())
         else:
             out.append(item)
     return out

@@ -23,15 +23,61 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "stop": (str, list), "logit_bias": (dict,), "metadata": (dict,), "stream_options": (dict,),
     "response_format": (dict,), "tools": (list,), "tool_choice": (str, dict),
     "web_search_options": (dict,), "modalities": (list,), "audio": (dict,), "prediction": (dict,),
+    "cache_control": (dict,),
 }
+# OpenAI's own bounds: its API refuses values outside them whatever the model, so a provider
+# cell's `clamp` only ever moves a value that is valid OpenAI input.
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "temperature": (0, 2), "top_p": (0, 1), "presence_penalty": (-2, 2), "frequency_penalty": (-2, 2),
+    "max_tokens": (1, float("inf")), "max_completion_tokens": (1, float("inf")), "n": (1, 128),
+    "top_logprobs": (0, 20),
+}
+_TOOL_CHOICES = ("none", "auto", "required")
 
 
 def _fail(message: str, param: str) -> RequestError:
     return RequestError(f"{param}: {message}", param=param, code="invalid_type")
 
 
+_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer", float: "a number",
+               bool: "a boolean"}
+
+
 def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
+    return "null" if value is None else _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def _check_controls(body: dict) -> None:
+    """tool_choice, stream_options and a top-level cache_control: rules OpenAI's API enforces."""
+    choice = body.get("tool_choice")
+    if isinstance(choice, str) and choice not in _TOOL_CHOICES:
+        raise _fail(f"must be one of 'none', 'auto', 'required' or a function object, not {choice!r}",
+                    "tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        fn = choice.get("function")
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
+            raise _fail("a function tool_choice needs function.name", "tool_choice.function.name")
+    if choice not in (None, "none", "auto") and not body.get("tools"):
+        raise _fail("tool_choice other than 'none' or 'auto' needs tools", "tool_choice")
+    options = body.get("stream_options")
+    if options is not None:
+        if body.get("stream") is not True:
+            raise _fail("stream_options is only allowed when stream is true", "stream_options")
+        if not isinstance(options.get("include_usage", False), bool):
+            raise _fail(f"expected a boolean, got {_type_name(options['include_usage'])}",
+                        "stream_options.include_usage")
+    if body.get("cache_control") is not None:
+        _check_cache(body["cache_control"], "cache_control")
+
+
+def _check_cache(marker: Any, param: str) -> None:
+    """A cache marker is {type: "ephemeral"[, ttl: "5m" | "1h"]}: anything else would reach a
+    provider that caches by marker as a malformed block."""
+    if not isinstance(marker, dict) or marker.get("type") != "ephemeral":
+        raise _fail('expected {"type": "ephemeral"} (with an optional ttl)', param)
+    ttl = marker.get("ttl")
+    if ttl is not None and not isinstance(ttl, str):
+        raise _fail(f"expected a string such as '5m' or '1h', got {_type_name(ttl)}", f"{param}.ttl")
 
 
 def check_request(body: Any) -> dict[str, Any]:
@@ -45,11 +91,19 @@ def check_request(body: Any) -> dict[str, Any]:
         raise _fail("a model id string is required", "model")
     for key, value in body.items():  # a request has a handful of keys; _TYPES has dozens
         kinds = _TYPES.get(key)
-        if kinds is None or value is None or value.__class__ in kinds:  # exact JSON types: done
+        if kinds is None or value is None:
             continue
-        if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
-            names = " or ".join(k.__name__ for k in kinds)
+        if value.__class__ not in kinds and (not isinstance(value, kinds) or isinstance(value, bool)
+                                             and bool not in kinds):
+            names = " or ".join(_JSON_NAMES.get(k, k.__name__) for k in kinds)
             raise _fail(f"expected {names}, got {_type_name(value)}", key)
+        bounds = _BOUNDS.get(key)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            low, high = bounds
+            raise _fail(f"{value} is out of range: must be at least {low}" if high == float("inf") else
+                        f"{value} is out of range: must be between {low} and {high}", key)
+    if "tool_choice" in body or "stream_options" in body or "cache_control" in body:
+        _check_controls(body)
     stop = body.get("stop")
     if isinstance(stop, list) and not all(isinstance(s, str) for s in stop):
         raise _fail("stop sequences must be strings", "stop")
@@ -67,7 +121,9 @@ def check_request(body: Any) -> dict[str, Any]:
         marked = _check_message(message, i, types) or marked
     for i, tool in enumerate(body.get("tools") or ()):
         _check_tool(tool, i)
-        marked = marked or tool.get("cache_control") is not None
+        if tool.get("cache_control") is not None:
+            _check_cache(tool["cache_control"], f"tools[{i}].cache_control")
+            marked = True
     response_format = body.get("response_format")
     if response_format is not None:
         kind = response_format.get("type")
@@ -93,7 +149,9 @@ def _check_message(message: Any, i: int, types: set[str]) -> bool:
         for j, part in enumerate(content):
             kind = _check_part(part, i, j)
             types.add(kind)
-            marked = marked or part.get("cache_control") is not None
+            if part.get("cache_control") is not None:
+                _check_cache(part["cache_control"], f"messages[{i}].content[{j}].cache_control")
+                marked = True
     elif content is not None:
         raise _fail(f"content must be a string or a list of parts, got {_type_name(content)}",
                     f"messages[{i}].content")
@@ -129,8 +187,12 @@ def _check_part(part: Any, i: int, j: int) -> str:
         raise _fail(f"unknown content part {shown!r}", f"messages[{i}].content[{j}]")
     for path in paths:
         value: Any = part
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
+        for depth, key in enumerate(path):
+            if not isinstance(value, dict):   # e.g. image_url given as a string instead of {url}
+                where = ".".join(path[:depth])
+                raise _fail(f"expected an object with {'.'.join(path[depth:])}, got {_type_name(value)}",
+                            f"messages[{i}].content[{j}].{where}")
+            value = value.get(key)
         if not isinstance(value, str):
             raise _fail(f"expected a string, got {_type_name(value)}", f"messages[{i}].content[{j}].{'.'.join(path)}")
     if kind == "file":

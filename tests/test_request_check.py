@@ -75,3 +75,49 @@ def test_short_turns_are_checked_like_any_other(message: dict, param: str) -> No
     with pytest.raises(RequestError) as caught:
         check_request(_body(message))
     assert caught.value.param == param
+
+
+_TOOL = [{"type": "function", "function": {"name": "f"}}]
+
+
+@pytest.mark.parametrize("body,param,words", [
+    (_body(temperature=5), "temperature", "between 0 and 2"),
+    (_body(temperature=-1), "temperature", "between 0 and 2"),
+    (_body(top_p=2), "top_p", "between 0 and 1"),
+    (_body(presence_penalty=-5), "presence_penalty", "between -2 and 2"),
+    (_body(max_tokens=0), "max_tokens", "at least 1"),
+    (_body(max_completion_tokens=-5), "max_completion_tokens", "at least 1"),
+    (_body(n=0), "n", "between 1 and 128"),
+    (_body(tools=_TOOL, tool_choice="sometimes"), "tool_choice", "'sometimes'"),
+    (_body(tools=_TOOL, tool_choice={"type": "function"}), "tool_choice.function.name", "function.name"),
+    (_body(tool_choice="required"), "tool_choice", "needs tools"),
+    (_body(tool_choice={"type": "function", "function": {"name": "f"}}), "tool_choice", "needs tools"),
+    (_body(stream_options={"include_usage": True}), "stream_options", "stream is true"),
+    (_body(stream=True, stream_options={"include_usage": "yes"}), "stream_options.include_usage", "a boolean"),
+    (_body({"role": "user", "content": [{"type": "text", "text": "a", "cache_control": "yes"}]}),
+     "messages[1].content[0].cache_control", "ephemeral"),
+    (_body({"role": "user", "content": [{"type": "text", "text": "a", "cache_control": {"type": "x"}}]}),
+     "messages[1].content[0].cache_control", "ephemeral"),
+    (_body({"role": "user", "content": [{"type": "text", "text": "a",
+                                         "cache_control": {"type": "ephemeral", "ttl": 300}}]}),
+     "messages[1].content[0].cache_control.ttl", "'5m'"),
+    (_body(tools=[{**_TOOL[0], "cache_control": True}]), "tools[0].cache_control", "ephemeral"),
+    (_body(cache_control=[]), "cache_control", "an object"),
+    (_body({"role": "user", "content": [{"type": "image_url", "image_url": "http://x/y.png"}]}),
+     "messages[1].content[0].image_url", "an object with url, got a string"),
+    (_body(metadata="x"), "metadata", "expected an object, got a string"),
+])
+def test_openai_contract_rules_are_refused_with_the_path(body: dict, param: str, words: str) -> None:
+    with pytest.raises(RequestError) as info:
+        check_request(body)
+    assert info.value.param == param and words in info.value.message, info.value.message
+
+
+@pytest.mark.parametrize("body", [
+    _body(tool_choice="auto"), _body(tool_choice="none"), _body(temperature=2, top_p=0, n=1, max_tokens=1),
+    _body(stream=True, stream_options={"include_usage": False}),
+    _body({"role": "user", "content": [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral",
+                                                                                      "ttl": "1h"}}]}),
+])
+def test_what_openai_accepts_passes(body: dict) -> None:
+    check_request(body)
