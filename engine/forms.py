@@ -42,6 +42,7 @@ from .expr import Env, ExprError
 _GUARDED_CALL = re.compile(r"\((_[a-z]+[0-9]+)\(cur, env\) if cur is not MISSING else MISSING\)")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_FILTERED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\[\?.*\]$")   # path[?cond]
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING", "__bool__": lambda self: False})()
 Node = Callable[[Any, Env], Any]
 
@@ -60,8 +61,20 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, str) else None
 
 
+def _origin(base: tuple, src: Any, item: Any, i: int, label: str) -> tuple:
+    """Where item `i` of a filtered list sits in the list it was filtered from, so an error names
+    a path the client can follow (`messages[?role != 'system']` item 0 may be messages[1])."""
+    items = src
+    for key in base:
+        items = items.get(key) if isinstance(items, dict) else None
+    for k, candidate in enumerate(items if isinstance(items, list) else ()):
+        if candidate is item:
+            return (*base, k)
+    return (label, i)
+
+
 _SCOPE = {**exprgen.SCOPE, "MISSING": MISSING, "TransformError": TransformError, "_key": _key,
-          "_no_get": {}.get}
+          "_no_get": {}.get, "_origin": _origin}
 
 
 class Compiler:
@@ -303,6 +316,9 @@ class Compiler:
         source = label if not _PLAIN_PATH.match(label) else "@"  # plain paths: see _function
         here = "()" if source == "@" else repr((source,))
         within = "exc.within(i)" if source == "@" else f"exc.within({source!r}, i)"
+        filtered = _FILTERED.fullmatch(source)
+        if filtered:   # an error is located in the unfiltered list, found by identity (errors only)
+            within = f"exc.within(*_origin({tuple(filtered.group(1).split('.'))!r}, src, cur, i, {source!r}))"
         lines = ["if value is not MISSING:",
                  "    if not isinstance(value, list):",
                  f"        raise TransformError(f'expected a list, got {{type(value).__name__}}', {here})",
@@ -310,6 +326,8 @@ class Compiler:
         binds = ([f"{name!r}: cur"] if name else []) + ([f"{at!r}: i"] if at else [])
         if binds:
             lines.append("    outer = env")
+        if filtered:
+            lines.append("    src = cur")
         lines.append("    for i, cur in enumerate(value):")
         if binds:
             lines.append(f"        env = {{**outer, {', '.join(binds)}}}")
