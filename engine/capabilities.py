@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import exprgen
-from .cells import NUMBERS, Cell, Globs, bounds_of, out_of_range, plain_keys
+from .cells import NUMBERS, Cell, Globs, bounds_of, out_of_range, plain_keys, shown
 from .codegen import Entry, Module, direct
 from .errors import SpecError, UnsupportedFeature
 from .expr import ExprError, bindings, truthy
@@ -297,7 +297,7 @@ class Matrix:
             return {**request, param.id: clamped}
         return self._refuse_or_drop(provider, model, request, param.param, param.drop,
                                     "unsupported_value",
-                                    f"{provider} does not accept {param.param}={value!r} for model "
+                                    f"{provider} does not accept {param.param}={shown(value)} for model "
                                     f"{model!r}: {bad}" + (f" ({cell.note})" if cell.note else ""),
                                     policy, reports)
 

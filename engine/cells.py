@@ -7,6 +7,7 @@ precompute per resolved row, and asks `out_of_range` only about the rest.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from fnmatch import translate
@@ -48,13 +49,22 @@ def bounds_of(cells: dict[str, Cell], skip: frozenset[str]) -> dict[str, tuple[f
             and (cell.min is not None or cell.max is not None) and key not in skip}
 
 
+def shown(value: Any) -> str:
+    """A client's value in a message: scalars as Python writes them ('high', 2), objects and
+    arrays as the JSON they came as (not a Python dict), cut short."""
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return text if len(text) <= 80 else text[:77] + "..."
+    return repr(value)
+
+
 def out_of_range(cell: Cell, value: Any) -> str | None:
     if cell.values is not None:
         # A mapping value is known by its `type` (tool_choice {type: function, ...} -> function).
         key = value.get("type") if isinstance(value, dict) else value
         if isinstance(key, (str, int, float)) and key not in cell.values:
             shown = f"{value!r}" if not isinstance(value, dict) else f"a {key!r} object"
-            return f"must be one of {list(cell.values)}, not {shown}"
+            return f"must be one of {', '.join(map(str, cell.values))}, not {shown}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if cell.min is not None and value < cell.min:
             return f"must be >= {cell.min}"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from .errors import RequestError
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -47,11 +49,16 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else _JSON_NAMES.get(type(value), type(value).__name__)
 
 
+def _shown(value: Any) -> str:
+    """A client's value as it wrote it: strings quoted, anything else as JSON (null, not None)."""
+    return f"'{value}'" if isinstance(value, str) else orjson.dumps(value).decode()[:80]
+
+
 def _check_controls(body: dict) -> None:
     """tool_choice, stream_options and a top-level cache_control: rules OpenAI's API enforces."""
     choice = body.get("tool_choice")
     if isinstance(choice, str) and choice not in _TOOL_CHOICES:
-        raise _fail(f"must be one of 'none', 'auto', 'required' or a function object, not {choice!r}",
+        raise _fail(f"must be one of 'none', 'auto', 'required' or a function object, not {_shown(choice)}",
                     "tool_choice")
     if isinstance(choice, dict) and choice.get("type") == "function":
         fn = choice.get("function")
@@ -128,7 +135,8 @@ def check_request(body: Any) -> dict[str, Any]:
     if response_format is not None:
         kind = response_format.get("type")
         if kind not in ("text", "json_object", "json_schema"):
-            raise _fail(f"unknown type {kind!r}", "response_format.type")
+            raise _fail(f"unknown type {_shown(kind)}; expected text, json_object or json_schema",
+                        "response_format.type")
         if kind == "json_schema" and not isinstance(response_format.get("json_schema"), dict):
             raise _fail("json_schema mode needs a json_schema object", "response_format.json_schema")
     return {"part_types": sorted(types) if types else [], "cache_marked": marked, "request": body}
@@ -141,7 +149,8 @@ def _check_message(message: Any, i: int, types: set[str]) -> bool:
         raise _fail(f"expected an object, got {_type_name(message)}", f"messages[{i}]")
     role = message.get("role")
     if not isinstance(role, str) or role not in ROLES:
-        raise _fail(f"unknown role {role!r}", f"messages[{i}].role")
+        raise _fail("a role is required" if role is None else
+                    f"unknown role {_shown(role)}; expected one of {', '.join(sorted(ROLES))}", f"messages[{i}].role")
     content = message.get("content")
     if isinstance(content, str):
         pass
@@ -183,8 +192,9 @@ def _check_part(part: Any, i: int, j: int) -> str:
     kind = part.get("type") if isinstance(part, dict) else None
     paths = _PART_FIELDS.get(kind) if isinstance(kind, str) else None
     if paths is None:
-        shown = kind if isinstance(part, dict) else _type_name(part)
-        raise _fail(f"unknown content part {shown!r}", f"messages[{i}].content[{j}]")
+        raise _fail(f"expected a content part object, got {_type_name(part)}" if not isinstance(part, dict) else
+                    "a content part needs a type" if kind is None else
+                    f"unknown content part type {_shown(kind)}", f"messages[{i}].content[{j}]")
     for path in paths:
         value: Any = part
         for depth, key in enumerate(path):

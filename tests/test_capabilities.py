@@ -129,3 +129,12 @@ def test_model_globs_match_whole_ids_whichever_pattern_of_a_rule_matches() -> No
     assert globs.match("gpt-5") and globs.match("o3-mini") and globs.match("o1")
     assert not globs.match("gpt-5-mini") and not globs.match("xo3") and not globs.match("o2")
     assert not Globs(None) and not Globs([])
+
+
+def test_a_refused_object_value_is_shown_as_json() -> None:
+    from engine.cells import Cell, out_of_range, shown
+    assert shown({"type": "function", "function": {"name": "f"}}) == '{"type":"function","function":{"name":"f"}}'
+    assert shown("high") == "'high'" and shown(2) == "2"
+    assert shown(["x" * 100]).endswith("...") and len(shown(["x" * 100])) == 80
+    cell = Cell("supported", None, None, ("auto", "none"), False, None)
+    assert out_of_range(cell, "required") == "must be one of auto, none, not 'required'"

@@ -121,3 +121,20 @@ def test_openai_contract_rules_are_refused_with_the_path(body: dict, param: str,
 ])
 def test_what_openai_accepts_passes(body: dict) -> None:
     check_request(body)
+
+
+@pytest.mark.parametrize("body,param,message", [
+    (_body({"content": "x"}), "messages[1].role", "messages[1].role: a role is required"),
+    (_body({"role": "robot", "content": "x"}), "messages[1].role",
+     "messages[1].role: unknown role 'robot'; expected one of assistant, developer, function, system, tool, user"),
+    (_body({"role": "user", "content": [None]}), "messages[1].content[0]",
+     "messages[1].content[0]: expected a content part object, got null"),
+    (_body({"role": "user", "content": [{"text": "x"}]}), "messages[1].content[0]",
+     "messages[1].content[0]: a content part needs a type"),
+    (_body(response_format={"type": None}), "response_format.type",
+     "response_format.type: unknown type null; expected text, json_object or json_schema"),
+])
+def test_messages_show_json_not_python(body: dict, param: str, message: str) -> None:
+    with pytest.raises(RequestError) as info:
+        check_request(body)
+    assert info.value.param == param and info.value.message == message
