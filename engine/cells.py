@@ -63,8 +63,8 @@ def out_of_range(cell: Cell, value: Any) -> str | None:
         # A mapping value is known by its `type` (tool_choice {type: function, ...} -> function).
         key = value.get("type") if isinstance(value, dict) else value
         if isinstance(key, (str, int, float)) and key not in cell.values:
-            shown = f"{value!r}" if not isinstance(value, dict) else f"a {key!r} object"
-            return f"must be one of {', '.join(map(str, cell.values))}, not {shown}"
+            given = f"{value!r}" if not isinstance(value, dict) else f"a {key!r} object"
+            return f"must be one of {', '.join(map(str, cell.values))}, not {given}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if cell.min is not None and value < cell.min:
             return f"must be >= {cell.min}"

@@ -45,7 +45,8 @@ _JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an in
                bool: "a boolean"}
 
 
-def _type_name(value: Any) -> str:
+def json_type_name(value: Any) -> str:
+    """A value's JSON type as a message says it: 'an object', 'a string', 'null'."""
     return "null" if value is None else _JSON_NAMES.get(type(value), type(value).__name__)
 
 
@@ -71,7 +72,7 @@ def _check_controls(body: dict) -> None:
         if body.get("stream") is not True:
             raise _fail("stream_options is only allowed when stream is true", "stream_options")
         if not isinstance(options.get("include_usage", False), bool):
-            raise _fail(f"expected a boolean, got {_type_name(options['include_usage'])}",
+            raise _fail(f"expected a boolean, got {json_type_name(options['include_usage'])}",
                         "stream_options.include_usage")
     if body.get("cache_control") is not None:
         _check_cache(body["cache_control"], "cache_control")
@@ -84,7 +85,7 @@ def _check_cache(marker: Any, param: str) -> None:
         raise _fail('expected {"type": "ephemeral"} (with an optional ttl)', param)
     ttl = marker.get("ttl")
     if ttl is not None and not isinstance(ttl, str):
-        raise _fail(f"expected a string such as '5m' or '1h', got {_type_name(ttl)}", f"{param}.ttl")
+        raise _fail(f"expected a string such as '5m' or '1h', got {json_type_name(ttl)}", f"{param}.ttl")
 
 
 def check_request(body: Any) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def check_request(body: Any) -> dict[str, Any]:
         if value.__class__ not in kinds and (not isinstance(value, kinds) or isinstance(value, bool)
                                              and bool not in kinds):
             names = " or ".join(_JSON_NAMES.get(k, k.__name__) for k in kinds)
-            raise _fail(f"expected {names}, got {_type_name(value)}", key)
+            raise _fail(f"expected {names}, got {json_type_name(value)}", key)
         bounds = _BOUNDS.get(key)
         if bounds is not None and not bounds[0] <= value <= bounds[1]:
             low, high = bounds
@@ -146,7 +147,7 @@ def _check_message(message: Any, i: int, types: set[str]) -> bool:
     """Adds the message's part types to `types`; true when a part is marked for caching."""
     marked = False
     if not isinstance(message, dict):
-        raise _fail(f"expected an object, got {_type_name(message)}", f"messages[{i}]")
+        raise _fail(f"expected an object, got {json_type_name(message)}", f"messages[{i}]")
     role = message.get("role")
     if not isinstance(role, str) or role not in ROLES:
         raise _fail("a role is required" if role is None else
@@ -162,7 +163,7 @@ def _check_message(message: Any, i: int, types: set[str]) -> bool:
                 _check_cache(part["cache_control"], f"messages[{i}].content[{j}].cache_control")
                 marked = True
     elif content is not None:
-        raise _fail(f"content must be a string or a list of parts, got {_type_name(content)}",
+        raise _fail(f"content must be a string or a list of parts, got {json_type_name(content)}",
                     f"messages[{i}].content")
     elif content is None and role in ("user", "system", "developer", "tool"):
         raise _fail("content is required", f"messages[{i}].content")
@@ -192,7 +193,7 @@ def _check_part(part: Any, i: int, j: int) -> str:
     kind = part.get("type") if isinstance(part, dict) else None
     paths = _PART_FIELDS.get(kind) if isinstance(kind, str) else None
     if paths is None:
-        raise _fail(f"expected a content part object, got {_type_name(part)}" if not isinstance(part, dict) else
+        raise _fail(f"expected a content part object, got {json_type_name(part)}" if not isinstance(part, dict) else
                     "a content part needs a type" if kind is None else
                     f"unknown content part type {_shown(kind)}", f"messages[{i}].content[{j}]")
     for path in paths:
@@ -200,11 +201,11 @@ def _check_part(part: Any, i: int, j: int) -> str:
         for depth, key in enumerate(path):
             if not isinstance(value, dict):   # e.g. image_url given as a string instead of {url}
                 where = ".".join(path[:depth])
-                raise _fail(f"expected an object with {'.'.join(path[depth:])}, got {_type_name(value)}",
+                raise _fail(f"expected an object with {'.'.join(path[depth:])}, got {json_type_name(value)}",
                             f"messages[{i}].content[{j}].{where}")
             value = value.get(key)
         if not isinstance(value, str):
-            raise _fail(f"expected a string, got {_type_name(value)}", f"messages[{i}].content[{j}].{'.'.join(path)}")
+            raise _fail(f"expected a string, got {json_type_name(value)}", f"messages[{i}].content[{j}].{'.'.join(path)}")
     if kind == "file":
         file = part.get("file")
         if not isinstance(file, dict) or not any(isinstance(file.get(k), str) for k in ("file_data", "file_id")):

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from ..errors import NotFound, RequestError, StreamError, SwitchboardError, UpstreamError
+from ..request_check import json_type_name
 from ..switchboard import HttpRequest, Switchboard
 from .asgi import (BodyTooLarge, ClientGone, Receive, Send, error_payload, header_list, json_header, read_body,
                    send_error, send_json)
@@ -48,12 +49,7 @@ class UnsupportedMediaType(RequestError):
 # path -> the one method it answers (any other gets 405 with Allow)
 _ROUTES = {"/v1/chat/completions": "POST", "/chat/completions": "POST", "/v1/models": "GET", "/models": "GET",
            "/health": "GET", "/ready": "GET", "/metrics": "GET", "/openapi.json": "GET"}
-_JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
 _SHOWN = 200   # characters of a client's model id kept in messages, logs and metrics
-
-
-def _json_type(value: Any) -> str:
-    return _JSON_TYPES.get(type(value), "null" if value is None else type(value).__name__)
 
 
 def _short(text: str) -> str:
@@ -203,7 +199,7 @@ class Gateway:
             raise RequestError("model is required: a string 'account/model', e.g. 'openai-main/gpt-4o-mini'",
                                param="model", code="invalid_type")
         if not isinstance(model, str):
-            raise RequestError(f"model must be a string 'account/model', not {_json_type(model)}", param="model",
+            raise RequestError(f"model must be a string 'account/model', not {json_type_name(model)}", param="model",
                                code="invalid_type")
         name, slash, model_id = model.partition("/")
         account = self.config.accounts.get(name)
