@@ -404,17 +404,5 @@ def merge(*mappings: Any) -> dict | None:
     return out or None
 
 
-@function
-def char_offset(text: Any, byte_index: Any) -> int | None:
-    """A UTF-8 byte offset into `text` as a character offset (providers that count bytes)."""
-    if not isinstance(text, str) or not isinstance(byte_index, int) or isinstance(byte_index, bool):
-        return None
-    return len(text.encode("utf-8")[:max(byte_index, 0)].decode("utf-8", "ignore"))
 
-
-@function
-def pick(items: Any, index: Any) -> Any:
-    """The item at `index` (an index read from the data), or None."""
-    if isinstance(items, list) and isinstance(index, int) and not isinstance(index, bool) and -len(items) <= index < len(items):
-        return items[index]
-    return None
+from . import positions  # noqa: E402,F401 - registers the functions about positions (char_offset, pick, offsets)

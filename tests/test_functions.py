@@ -63,3 +63,14 @@ def test_merge_runs_merges_every_run_and_leaves_its_input_alone() -> None:
     assert merge_runs(items) == [{"role": "user", "content": [1, 2]}, {"role": "assistant", "content": [3]},
                                  {"role": "user", "content": [4, 5]}]
     assert items == before and items[0]["content"] == [1]
+
+
+def test_offsets_are_where_each_text_starts_once_joined() -> None:
+    from engine.functions import FUNCTIONS
+    offsets = FUNCTIONS["offsets"]
+    texts = ["I'll look. ", "Spain won", ", 2–1", ""]
+    got = offsets(texts)
+    assert got == [0, 11, 20, 25, 25]
+    joined = "".join(texts)
+    assert [joined[got[i]:got[i + 1]] for i in range(len(texts))] == texts
+    assert offsets(None) is None and offsets([None, "ab"]) == [0, 0, 2]
