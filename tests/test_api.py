@@ -165,3 +165,23 @@ def test_a_body_that_never_arrives_whole_is_refused_after_the_timeout() -> None:
     with pytest.raises(BodyTimeout) as info:
         asyncio.run(read_body(trickle, 1024, 100, 0.05))
     assert info.value.status == 408 and info.value.to_openai()["error"]["code"] == "request_timeout"
+
+
+@pytest.mark.parametrize("value,seconds", [
+    ("2", 2.0), ("0.4", 0.4), ("-3", 0.0), ("inf", 86400.0), ("1e400", 86400.0),
+    ("soon", None), ("Wed, 99 Foo 2015 07:28:00 GMT", None), ("nan", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+])
+def test_an_upstream_retry_after_is_read_or_ignored_never_raised(value: str, seconds: float | None) -> None:
+    import httpx
+
+    from engine.gateway.upstream import retry_after_seconds
+    assert retry_after_seconds(httpx.Headers({"retry-after": value})) == seconds
+
+
+def test_upstream_errors_without_a_code_are_counted() -> None:
+    from engine.gateway.metrics import Metrics
+    m = Metrics()
+    m.observe({"account": "a", "provider": "p", "model": "m", "status": 503, "ms": 1.0,
+               "error": None, "error_type": "api_error"})
+    text = m.render()[0].decode()
+    assert 'switchboard_errors_total{account="a",code="",model="(other)",provider="p",type="api_error"} 1.0' in text

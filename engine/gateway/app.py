@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import os
 import time
 from typing import Any
@@ -169,7 +170,8 @@ class Gateway:
                 return 200
             return await self._chat(headers, receive, send, out, info)
         except SwitchboardError as exc:
-            extra = {**out, **({"retry-after": str(int(exc.retry_after))} if getattr(exc, "retry_after", None) else {})}
+            wait = getattr(exc, "retry_after", None)
+            extra = {**out, "retry-after": str(math.ceil(wait))} if wait is not None else out
             await send_error(send, exc, extra)
             info.update(error=exc.code, error_type=exc.type)
             return exc.status

@@ -89,7 +89,7 @@ class MediaFetcher:
                                                 extensions={"sni_hostname": urlsplit(url).hostname})
             try:
                 response = await self.client.send(request, stream=True)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise MediaError(f"could not fetch the media URL: {type(exc).__name__}", param=ref.param) from None
             async with _closing(response):
                 if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
@@ -103,15 +103,19 @@ class MediaFetcher:
 
     async def _checked(self, url: str, ref: MediaRef) -> tuple[str, str]:
         """The URL to connect to (host replaced by a checked address) and the Host header."""
-        parts = urlsplit(url)
+        try:   # a malformed URL (bad port, broken IPv6 literal, an over-long label) is the client's
+            parts = urlsplit(url)
+            given_port = parts.port
+        except ValueError as exc:
+            raise MediaError(f"the media URL is malformed: {exc}", param=ref.param) from None
         allowed_schemes = ("https", "http") if self.settings["allow_http"] else ("https",)
         if parts.scheme not in allowed_schemes or not parts.hostname:
             raise MediaError(f"media URLs must be {' or '.join(allowed_schemes)}", param=ref.param)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = given_port or (443 if parts.scheme == "https" else 80)
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-        except socket.gaierror:
-            raise MediaError(f"cannot resolve the media host {parts.hostname!r}", param=ref.param) from None
+        except (socket.gaierror, UnicodeError):
+            raise MediaError(f"cannot resolve the media host {parts.hostname[:100]!r}", param=ref.param) from None
         addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
         for address in addresses:
             if not _public(address) and not self._allowed(parts.hostname, address):

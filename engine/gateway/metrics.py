@@ -68,5 +68,5 @@ class Metrics:
         for direction in ("prompt", "completion"):
             if info.get(f"{direction}_tokens"):
                 self._child(self.tokens, *labels, direction).inc(info[f"{direction}_tokens"])
-        if info.get("error"):
-            self._child(self.errors, *labels, info.get("error_type", ""), info["error"]).inc()
+        if info.get("error_type"):   # an upstream error may carry no code: counted all the same
+            self._child(self.errors, *labels, info["error_type"], info.get("error") or "").inc()

@@ -39,15 +39,23 @@ def _refused(exc: BaseException) -> bool:
         or isinstance(cause, ConnectionRefusedError))
 
 
+_RETRY_AFTER_MAX = 86400.0   # a day: any longer (or inf) is the upstream's mistake, read as a day
+
+
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date); None when absent or unreadable, so an
+    upstream's malformed header falls back to the usual backoff instead of failing the request."""
     value = headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return min(max(0.0, seconds), _RETRY_AFTER_MAX) if seconds == seconds else None   # NaN: unreadable
 
 
 class Upstream:

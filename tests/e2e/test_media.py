@@ -41,6 +41,7 @@ async def media_server(scope, receive, send) -> None:
         "/fake.png": (200, "image/png", b"<html>not an image</html>", {}),
         "/to-cat": (302, "text/plain", b"", {"location": "/cat.png"}),
         "/to-metadata": (302, "text/plain", b"", {"location": "http://169.254.169.254/latest/meta-data/"}),
+        "/to-data": (302, "text/plain", b"", {"location": "data:image/png;base64,iVBORw0KGgo="}),
     }
     status, ctype, body, extra = routes.get(path, (404, "text/plain", b"no", {}))
     headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
@@ -198,3 +199,14 @@ def test_pdf_to_perplexity_arrives_as_a_file_url_part(client, emulator_url: str)
         {"role": "user", "content": [{"type": "text", "text": "Summarise"}, pdf]}])
     assert r.choices[0].message.content == "You said: Summarise"
     assert _received(emulator_url) == [{"type": "file_url", "bytes": len(PDF), "sha256": _digest(PDF)}]
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1:99999/x.png", "https://127.0.0.1:abc/x.png", "https://[::1/x.png",
+                                 "https://a" + "b" * 300 + ".com/x.png"])
+def test_a_malformed_media_url_is_a_400(strict_gw: str, url: str) -> None:
+    _refused(_ask(strict_gw, BEDROCK, [{"type": IMAGE, "image_url": {"url": url}}]), code="invalid_media_url")
+
+
+def test_a_redirect_to_a_data_url_is_a_400(gw: str, media_url: str) -> None:
+    _refused(_ask(gw, BEDROCK, [{"type": IMAGE, "image_url": {"url": media_url + "/to-data"}}]),
+             code="invalid_media_url")
