@@ -62,8 +62,14 @@ class StreamTranslator:
 
     # -- public ------------------------------------------------------------------
     def feed(self, data: bytes) -> list[dict]:
-        for name, payload in self.codec.feed(data):
-            self._event(name, payload)
+        """Chunks for these bytes. A bad event raises StreamError carrying, as `.partial`, the
+        chunks the events before it made (they are the client's, whatever one read held)."""
+        try:
+            for name, payload in self.codec.feed(data):
+                self._event(name, payload)
+        except StreamError as exc:
+            exc.partial = self._take()
+            raise
         return self._take()
 
     def close(self) -> list[dict]:

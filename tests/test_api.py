@@ -185,3 +185,45 @@ def test_upstream_errors_without_a_code_are_counted() -> None:
                "error": None, "error_type": "api_error"})
     text = m.render()[0].decode()
     assert 'switchboard_errors_total{account="a",code="",model="(other)",provider="p",type="api_error"} 1.0' in text
+
+
+def _openai_events(*payloads: str) -> bytes:
+    return b"".join(b"data: " + p.encode() + b"\n\n" for p in payloads)
+
+
+_CHUNK = ('{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,'
+          '"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}')
+_FINISH = ('{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,'
+           '"delta":{},"finish_reason":"stop"}]}')
+
+
+def test_chunks_before_a_bad_event_in_the_same_read_are_kept() -> None:
+    from engine.errors import StreamError
+    sb = engine.load()
+    st = sb.stream("openai", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "stream": True})
+    with pytest.raises(StreamError) as info:
+        st.feed(_openai_events(_CHUNK, "{not json"))
+    assert any(c["choices"][0]["delta"].get("content") == "hi" for c in info.value.partial)
+
+
+def test_the_gateway_stops_reading_a_stream_the_provider_has_ended() -> None:
+    import asyncio
+
+    from engine.gateway.app import Gateway
+
+    class Upstream:   # sends a whole stream with [DONE], then keeps the connection open
+        async def aiter_bytes(self):
+            yield _openai_events(_CHUNK, _FINISH, "[DONE]")
+            await asyncio.sleep(3600)
+            yield b""
+
+    sb = engine.load()
+    st = sb.stream("openai", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "stream": True})
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    status = asyncio.run(asyncio.wait_for(Gateway._pump(None, st, Upstream(), send, {}), 5))
+    body = b"".join(m["body"] for m in sent)
+    assert status == 200 and body.endswith(b"data: [DONE]\n\n") and b'"hi"' in body

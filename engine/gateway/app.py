@@ -312,6 +312,8 @@ class Gateway:
                 chunks = translator.feed(piece)
                 if chunks:  # what one upstream read gave goes out in one write
                     await send({"type": "http.response.body", "body": _events(chunks), "more_body": True})
+                if translator.ended:  # the provider said it is done: do not wait for it to close
+                    break
             chunks = translator.close()
             for chunk in chunks:
                 _count_tokens(info, chunk.get("usage"))
@@ -324,6 +326,9 @@ class Gateway:
                                                  code="gateway_shutdown").to_openai(), final=True)
             raise
         except (StreamError, UpstreamError) as exc:
+            partial = getattr(exc, "partial", None)
+            if partial:   # what the events before the bad one made
+                await send({"type": "http.response.body", "body": _events(partial), "more_body": True})
             await _sse(send, exc.to_openai(), final=True)
             return exc.status
         except Exception as exc:  # noqa: BLE001 - a broken upstream connection, whatever its class
