@@ -197,3 +197,25 @@ def test_a_known_path_with_the_wrong_method_is_405_with_allow(gateway_url: str, 
 def test_an_unknown_path_is_404_naming_it(gateway_url: str) -> None:
     r = httpx.get(gateway_url + "/")
     assert r.status_code == 404 and _error(r)["message"] == "no route /"
+
+
+@pytest.mark.parametrize("answer", [b'{"error": {"message": "model overloaded", "type": "server_error"}}', b"{}",
+                                    b"[]"])
+def test_an_http_200_without_a_completion_is_a_502(tmp_path, answer: bytes) -> None:
+    from tests.support.servers import gateway_app, run_app
+
+    async def upstream(scope, receive, send) -> None:   # an OpenAI-compatible host answering 200 with no answer
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": answer})
+
+    with run_app(upstream) as up:
+        config = tmp_path / "gw.yaml"
+        config.write_text(json.dumps({"accounts": {"odd": {"provider": "openai", "base_url": up + "/v1",
+                                                           "key": "sk-upstream-test"}}}))
+        with run_app(gateway_app(up, str(config))) as gw:
+            r = _post(gw, json.dumps({"model": "odd/gpt-4o-mini", "messages": HI}))
+    err = _error(r)
+    assert r.status_code == 502 and err["code"] == "bad_upstream_response", r.text
+    assert "no completion" in err["message"] and ("model overloaded" in err["message"]) == (b"overloaded" in answer)
