@@ -283,6 +283,8 @@ class Gateway:
             return exc
         err = self.sb.translate_error(account.provider, response.status_code, raw, body, model=model)
         err.retry_after = retry_after_seconds(response.headers)
+        if account.key and account.key in err.message:   # a provider echoing the key it was sent
+            err.message = err.message.replace(account.key, "[the account's key]")
         return err
 
     async def _stream(self, account: Account, body: dict, model: str, req: HttpRequest, response: Any,

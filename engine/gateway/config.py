@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import SpecError
 from ..loader import bundled_root, validate_once
@@ -117,6 +118,9 @@ def _accounts(raw: dict, providers: dict, label: str) -> dict[str, Account]:
                    for k, v in acct.get("headers", {}).items()}
         if acct.get("auth", {}).get("header"):
             _token(acct["auth"]["header"], f"{where}.auth.header", label)
+        if "@" in urlsplit(acct.get("base_url") or "").netloc:   # the HTTP client refuses it on every call
+            raise SpecError("base_url must not carry credentials (user:password@); give the key with key_env",
+                            file=label, where=f"{where}.base_url")
         out[name] = Account(name, acct["provider"], key, acct.get("base_url"), dict(acct.get("options", {})),
                             acct.get("policy", "refuse"), acct.get("models"), headers, dict(acct.get("aws", {})),
                             acct.get("auth"))

@@ -219,3 +219,35 @@ def test_an_http_200_without_a_completion_is_a_502(tmp_path, answer: bytes) -> N
     err = _error(r)
     assert r.status_code == 502 and err["code"] == "bad_upstream_response", r.text
     assert "no completion" in err["message"] and ("model overloaded" in err["message"]) == (b"overloaded" in answer)
+
+
+def test_a_provider_echoing_the_account_key_has_it_masked(tmp_path) -> None:
+    from tests.support.servers import gateway_app, run_app
+    secret = "sk-upstream-secret-4242"
+
+    async def upstream(scope, receive, send) -> None:   # a provider that quotes the key it was sent
+        if scope["type"] != "http":
+            return
+        body = json.dumps({"error": {"message": f"Incorrect API key provided: {secret}", "type": "invalid_request_error",
+                                     "code": "invalid_api_key"}}).encode()
+        await send({"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    with run_app(upstream) as up:
+        config = tmp_path / "gw.yaml"
+        config.write_text(json.dumps({"accounts": {"odd": {"provider": "openai", "base_url": up + "/v1", "key": secret}}}))
+        with run_app(gateway_app(up, str(config))) as gw:
+            r = _post(gw, json.dumps({"model": "odd/gpt-4o-mini", "messages": HI}))
+    assert r.status_code == 401 and secret not in r.text and "[the account's key]" in _error(r)["message"]
+
+
+def test_a_base_url_carrying_credentials_is_refused_at_load(tmp_path) -> None:
+    import engine
+    from engine.errors import SpecError
+    from engine.gateway.config import load_config
+    config = tmp_path / "gw.yaml"
+    config.write_text(json.dumps({"accounts": {"odd": {"provider": "openai", "base_url": "http://u:pw@127.0.0.1:9/v1",
+                                                       "key": "sk-x"}}}))
+    with pytest.raises(SpecError) as info:
+        load_config(str(config), engine.load().providers)
+    assert "accounts.odd.base_url" in str(info.value) and "pw" not in str(info.value)
