@@ -227,3 +227,29 @@ def test_the_gateway_stops_reading_a_stream_the_provider_has_ended() -> None:
     status = asyncio.run(asyncio.wait_for(Gateway._pump(None, st, Upstream(), send, {}), 5))
     body = b"".join(m["body"] for m in sent)
     assert status == 200 and body.endswith(b"data: [DONE]\n\n") and b'"hi"' in body
+
+
+def test_a_request_cancelled_by_shutdown_gets_an_openai_shaped_503() -> None:
+    import asyncio
+
+    from engine.gateway.app import Gateway
+    from engine.gateway.config import load_config
+
+    sb = engine.load()
+    gw = Gateway(sb, load_config(None, sb.providers, extra_keys=["k"]))
+
+    async def cancelled(*args: object) -> int:   # what uvicorn does to a request still waiting at the end of the drain
+        raise asyncio.CancelledError
+
+    gw._route = cancelled  # type: ignore[method-assign]
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    asyncio.run(gw({"type": "http", "method": "POST", "path": "/v1/chat/completions", "headers": []}, receive, send))
+    assert sent[0]["status"] == 503
+    assert json.loads(sent[1]["body"])["error"]["code"] == "gateway_shutdown"

@@ -83,6 +83,11 @@ class Gateway:
             status = await self._route(scope, headers, receive, send, rid, info)
         except ClientGone:
             status = 499
+        except asyncio.CancelledError:  # the server stopped waiting (shutdown): answer, do not leave a 500 page
+            status = 503
+            with contextlib.suppress(Exception):   # fails harmlessly when a stream has already started
+                await send_json(send, 503, error_payload("the gateway is shutting down; retry the request",
+                                                         "server_error", "gateway_shutdown"), {"x-request-id": rid})
         except RecursionError:  # data nested deeper than the translator will walk
             status = 400
             with contextlib.suppress(Exception):
