@@ -265,7 +265,7 @@ class Gateway:
         info.update(attempts=attempted.attempts, upstream_ms=round((time.perf_counter() - sent) * 1000, 2))
         response = attempted.response
         try:
-            if response.status_code >= 400:
+            if response.status_code >= 300:   # a redirect is not an answer (the client does not follow it)
                 raise await self._upstream_error(account, response, body, model)
             if req.stream:
                 return await self._stream(account, body, model, req, response, receive, send, out, info)

@@ -251,3 +251,22 @@ def test_a_base_url_carrying_credentials_is_refused_at_load(tmp_path) -> None:
     with pytest.raises(SpecError) as info:
         load_config(str(config), engine.load().providers)
     assert "accounts.odd.base_url" in str(info.value) and "pw" not in str(info.value)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_upstream_redirect_is_a_502_naming_it(tmp_path, stream: bool) -> None:
+    from tests.support.servers import gateway_app, run_app
+
+    async def upstream(scope, receive, send) -> None:   # a base_url that moved
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 307, "headers": [(b"location", b"/elsewhere")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    with run_app(upstream) as up:
+        config = tmp_path / "gw.yaml"
+        config.write_text(json.dumps({"accounts": {"odd": {"provider": "openai", "base_url": up + "/v1",
+                                                           "key": "sk-upstream-test"}}}))
+        with run_app(gateway_app(up, str(config))) as gw:
+            r = _post(gw, json.dumps({"model": "odd/gpt-4o-mini", "messages": HI, "stream": stream}))
+    assert r.status_code == 502 and "HTTP 307" in _error(r)["message"], r.text
