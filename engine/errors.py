@@ -104,7 +104,10 @@ class UpstreamError(SwitchboardError):
 
 
 class StreamError(UpstreamError):
-    """An upstream stream that broke: bad framing, an error event, or no end."""
+    """An upstream stream that broke: bad framing, an error event, or no end. `partial`: the
+    chunks the events before the bad one made (StreamTranslator.feed fills it)."""
+
+    partial: list | tuple = ()
 
     def __init__(self, message: str, **kw: Any):
         kw.setdefault("status", 502)

@@ -38,7 +38,7 @@ class HttpRequest:
         try:
             return orjson.dumps(self.json)
         except TypeError as exc:  # orjson writes at most 254 levels of nesting (it reads 1024)
-            if "ecursion" not in str(exc):
+            if "Recursion limit" not in str(exc):
                 raise
             raise RequestError("the request is nested too deeply to send (more than 254 levels of JSON)",
                                code="invalid_json") from None

@@ -336,10 +336,9 @@ class Gateway:
                     await _sse(send, StreamError("the gateway is shutting down", status=503,
                                                  code="gateway_shutdown").to_openai(), final=True)
             raise
-        except (StreamError, UpstreamError) as exc:
-            partial = getattr(exc, "partial", None)
-            if partial:   # what the events before the bad one made
-                await send({"type": "http.response.body", "body": _events(partial), "more_body": True})
+        except UpstreamError as exc:   # StreamError included
+            if isinstance(exc, StreamError) and exc.partial:   # what the events before the bad one made
+                await send({"type": "http.response.body", "body": _events(exc.partial), "more_body": True})
             await _sse(send, exc.to_openai(), final=True)
             return exc.status
         except Exception as exc:  # noqa: BLE001 - a broken upstream connection, whatever its class
