@@ -160,8 +160,17 @@ class Switchboard:
 
     def translate_response(self, provider: str, body: Any, *, request: dict | None = None,
                            model: str | None = None, now: int | None = None) -> dict:
+        """The provider's answer as a chat.completion. A body with no completion in it (an error
+        object sent with HTTP 200, {} or []) raises UpstreamError (502) with the provider's message."""
         env = self._response_env(provider, request, model, now)
-        return self.dialect(provider, env["model"]).response(_json(body), env)
+        dialect = self.dialect(provider, env["model"])
+        data = _json(body)
+        completion = dialect.response(data, env)
+        if not completion.get("choices"):
+            err = dialect.error(200, data, env)
+            raise UpstreamError(f"{err.message} (an HTTP 200 answer with no completion in it)", status=502,
+                                code="bad_upstream_response")
+        return completion
 
     def stream(self, provider: str, request: dict, *, model: str | None = None,
                now: int | None = None, reports: list[dict] | None = None) -> StreamTranslator:

@@ -253,3 +253,13 @@ def test_a_request_cancelled_by_shutdown_gets_an_openai_shaped_503() -> None:
     asyncio.run(gw({"type": "http", "method": "POST", "path": "/v1/chat/completions", "headers": []}, receive, send))
     assert sent[0]["status"] == 503
     assert json.loads(sent[1]["body"])["error"]["code"] == "gateway_shutdown"
+
+
+@pytest.mark.parametrize("body", [b'{"error": {"message": "model overloaded", "type": "server_error"}}', b"{}", b"[]"])
+def test_translate_response_refuses_a_body_with_no_completion(body: bytes) -> None:
+    from engine.errors import UpstreamError
+    sb = engine.load()
+    with pytest.raises(UpstreamError) as info:
+        sb.translate_response("openai", body, request={"model": "gpt-4o-mini", "messages": []})
+    assert info.value.status == 502 and info.value.code == "bad_upstream_response"
+    assert ("model overloaded" in info.value.message) == (b"overloaded" in body)

@@ -273,10 +273,6 @@ class Gateway:
         finally:
             await response.aclose()
         completion = self.sb.translate_response(account.provider, data, request=body, model=model)
-        if not completion.get("choices"):   # a 200 carrying an error object, {} or []: not an answer
-            err = self.sb.translate_error(account.provider, 200, data, body, model=model)
-            raise UpstreamError(f"{err.message} (an HTTP 200 answer with no completion in it)", status=502,
-                                code="bad_upstream_response")
         _count_tokens(info, completion.get("usage"))
         await send_json(send, 200, completion, out)
         return 200
