@@ -270,3 +270,30 @@ def test_an_upstream_redirect_is_a_502_naming_it(tmp_path, stream: bool) -> None
         with run_app(gateway_app(up, str(config))) as gw:
             r = _post(gw, json.dumps({"model": "odd/gpt-4o-mini", "messages": HI, "stream": stream}))
     assert r.status_code == 502 and "HTTP 307" in _error(r)["message"], r.text
+
+
+def test_a_relayed_retry_after_rounds_up(tmp_path) -> None:
+    from tests.support.servers import gateway_app, run_app
+
+    async def upstream(scope, receive, send) -> None:   # rate-limited, come back in 0.4 s
+        if scope["type"] != "http":
+            return
+        body = json.dumps({"error": {"message": "slow down", "type": "rate_limit_error"}}).encode()
+        await send({"type": "http.response.start", "status": 429,
+                    "headers": [(b"content-type", b"application/json"), (b"retry-after", b"0.4")]})
+        await send({"type": "http.response.body", "body": body})
+
+    with run_app(upstream) as up:
+        config = tmp_path / "gw.yaml"
+        config.write_text(json.dumps({"accounts": {"odd": {"provider": "openai", "base_url": up + "/v1",
+                                                           "key": "sk-upstream-test"}}}))
+        with run_app(gateway_app(up, str(config), retries=0)) as gw:
+            r = _post(gw, json.dumps({"model": "odd/gpt-4o-mini", "messages": HI}))
+    assert r.status_code == 429 and r.headers["retry-after"] == "1", (r.status_code, r.headers)
+
+
+def test_an_unknown_account_is_named_but_cut_short(gateway_url: str) -> None:
+    name = "x" * 1000
+    r = _post(gateway_url, json.dumps({"model": f"{name}/gpt-4o", "messages": HI}))
+    err = _error(r)
+    assert r.status_code == 404 and "x" * 200 + "..." in err["message"] and name not in err["message"]
