@@ -23,8 +23,8 @@ import orjson
 from ..errors import NotFound, RequestError, StreamError, SwitchboardError, UpstreamError
 from ..request_check import json_type_name
 from ..switchboard import HttpRequest, Switchboard
-from .asgi import (BodyTooLarge, ClientGone, Receive, Send, error_payload, header_list, json_header, read_body,
-                   send_error, send_json)
+from .asgi import (BodyTooLarge, ClientGone, ClientWatch, Receive, Send, error_payload, header_list, json_header,
+                   read_body, send_error, send_json)
 from ..media import inlined
 from .config import Account, GatewayConfig
 from .media import MediaFetcher
@@ -247,31 +247,40 @@ class Gateway:
                     stream=bool(body.get("stream")))
         policy = headers.get("x-switchboard-params", account.policy)
         policy = policy if policy in ("refuse", "drop") else account.policy
-        refs = self.sb.media_to_fetch(account.provider, body, model=model)
-        if refs:  # refuse what the target cannot do before fetching anything for it
-            self.sb.check(account.provider, body, model=model, policy=policy)
-            if self.media is None:
-                self.media = MediaFetcher(self.config.media)
-            body = inlined(body, await self.media.fetch_all(refs))
-            info["media"] = len(refs)
-        req = self.sb.translate_request(account.provider, body, model=model, options=account.options,
-                                        base_url=account.base_url, policy=policy)
-        if req.reports:
-            out["x-switchboard-reports"] = json_header(req.reports)
-        payload = req.body_bytes()
-        url, up_headers = self._signer(account)(req.method, req.url, {**req.headers, **account.headers}, payload)
-        sent = time.perf_counter()
-        attempted = await self._ensure_upstream().send(req.method, url, up_headers, payload)
-        info.update(attempts=attempted.attempts, upstream_ms=round((time.perf_counter() - sent) * 1000, 2))
-        response = attempted.response
+        watch = ClientWatch(receive)   # from here on the gateway waits on others: media, the provider
         try:
-            if response.status_code >= 300:   # a redirect is not an answer (the client does not follow it)
-                raise await self._upstream_error(account, response, body, model)
-            if req.stream:
-                return await self._stream(account, body, model, req, response, receive, send, out, info)
-            data = await _read_all(response)
+            refs = self.sb.media_to_fetch(account.provider, body, model=model)
+            if refs:  # refuse what the target cannot do before fetching anything for it
+                self.sb.check(account.provider, body, model=model, policy=policy)
+                if self.media is None:
+                    self.media = MediaFetcher(self.config.media)
+                body = inlined(body, await self.media.fetch_all(refs))
+                info["media"] = len(refs)
+            req = self.sb.translate_request(account.provider, body, model=model, options=account.options,
+                                            base_url=account.base_url, policy=policy)
+            if req.reports:
+                out["x-switchboard-reports"] = json_header(req.reports)
+            payload = req.body_bytes()
+            url, up_headers = self._signer(account)(req.method, req.url, {**req.headers, **account.headers}, payload)
+            sent = time.perf_counter()
+            attempted = await self._ensure_upstream().send(req.method, url, up_headers, payload)
+            info.update(attempts=attempted.attempts, upstream_ms=round((time.perf_counter() - sent) * 1000, 2))
+            response = attempted.response
+            try:
+                if response.status_code >= 300:   # a redirect is not an answer (the client does not follow it)
+                    raise await self._upstream_error(account, response, body, model)
+                if req.stream:
+                    watch.guarding = False   # the stream races the watcher against its pump
+                    return await self._stream(account, body, model, req, response, watch.watcher, send, out, info)
+                data = await _read_all(response)
+            finally:
+                await response.aclose()
+        except asyncio.CancelledError as exc:
+            if watch.cancelled:
+                info["client_gone"] = True
+            raise watch.gone_instead(exc) from None
         finally:
-            await response.aclose()
+            watch.close()
         completion = self.sb.translate_response(account.provider, data, request=body, model=model)
         _count_tokens(info, completion.get("usage"))
         await send_json(send, 200, completion, out)
@@ -289,13 +298,12 @@ class Gateway:
         return err
 
     async def _stream(self, account: Account, body: dict, model: str, req: HttpRequest, response: Any,
-                      receive: Receive, send: Send, out: dict, info: dict) -> int:
+                      watcher: asyncio.Task, send: Send, out: dict, info: dict) -> int:
         translator = self.sb.stream(account.provider, body, model=model, reports=req.reports)
         await send({"type": "http.response.start", "status": 200, "headers": header_list({**_SSE_HEADERS, **out})})
         pump = asyncio.create_task(self._pump(translator, response, send, info))
         self.streams.add(pump)
         pump.add_done_callback(self.streams.discard)
-        watcher = asyncio.create_task(_wait_disconnect(receive))
         try:
             done, _ = await asyncio.wait({pump, watcher}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:  # the server is stopping: the pump ends the stream with an error
@@ -357,13 +365,6 @@ def _events(chunks: list[dict]) -> bytes:
 async def _sse(send: Send, payload: dict, final: bool = False) -> None:
     await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(payload) + b"\n\n",
                 "more_body": not final})
-
-
-async def _wait_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
 
 
 async def _read_all(response: Any) -> bytes:

@@ -26,7 +26,44 @@ class BodyTimeout(SwitchboardError):
 
 
 class ClientGone(Exception):
-    """The client disconnected before we finished reading its request."""
+    """The client disconnected before its answer was written."""
+
+
+class ClientWatch:
+    """Notices a client that hangs up while the gateway waits on the provider, and cancels that
+    wait: an abandoned generation is still billed, and so would be its retries. Start it once the
+    request body is read (receive() then only ever says http.disconnect); `guarding = False` hands
+    the watcher task over (a stream races it against its pump); `close()` ends it."""
+
+    def __init__(self, receive: Receive):
+        self.task = asyncio.current_task()
+        self.gone = self.cancelled = False
+        self.guarding = True
+        self.watcher = asyncio.create_task(self._watch(receive))
+
+    async def _watch(self, receive: Receive) -> None:
+        await wait_disconnect(receive)
+        self.gone = True
+        if self.guarding and self.task is not None:
+            self.cancelled = True
+            self.task.cancel()
+
+    def gone_instead(self, exc: asyncio.CancelledError) -> BaseException:
+        """What a cancelled wait becomes: ClientGone when this watch (and nothing else) cancelled it."""
+        if self.cancelled and self.task is not None:
+            self.cancelled = False
+            if self.task.uncancel() == 0:
+                return ClientGone()
+        return exc
+
+    def close(self) -> None:
+        self.guarding = False
+        self.watcher.cancel()
+
+
+async def wait_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def read_body(receive: Receive, limit: int, declared: int | None, timeout: float) -> bytes:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 
 import httpx
 import pytest
@@ -163,8 +164,11 @@ def recorded_gateway(tmp_path):
     with run_app(recorder) as emulator:
         main = account_overrides(emulator)
         slow = {**main["anthropic-main"], "headers": {"x-emulator-token-delay-ms": "30"}}
+        late = {**main["anthropic-main"], "headers": {"x-emulator-latency-ms": "3000"}}
+        flaky = {**main["openai-main"], "headers": {"x-emulator-fault": "503", "x-emulator-latency-ms": "400"}}
         path = tmp_path / "gateway.yaml"
-        path.write_text(yaml.safe_dump({"accounts": {**main, "anthropic-slow": slow}}))
+        path.write_text(yaml.safe_dump({"accounts": {**main, "anthropic-slow": slow, "anthropic-late": late,
+                                                     "openai-flaky": flaky}}))
         with run_app(gateway_app(emulator, str(path))) as url:
             deadline = time.monotonic() + 5
             while running_gateways[url].upstream is None and time.monotonic() < deadline:
@@ -172,19 +176,19 @@ def recorded_gateway(tmp_path):
             yield recorder, running_gateways[url], url
 
 
+def wait_for(check, seconds: float = 3.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return check()
+
+
 def test_client_disconnect_stops_the_provider_stream_promptly_and_frees_the_pool(recorded_gateway) -> None:
-    import time
     recorder, gateway, url = recorded_gateway
     from tests.support.pool import upstream_connections
     start = upstream_connections(gateway)
     body = json.dumps({"model": "anthropic-slow/claude-sonnet-4-5", "stream": True,
                        "messages": [{"role": "user", "content": " ".join(f"word{i}" for i in range(80))}]})
-
-    def wait_for(check, seconds: float = 3.0) -> bool:
-        deadline = time.monotonic() + seconds
-        while not check() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return check()
 
     gaps = []
     for _ in range(3):
@@ -211,6 +215,39 @@ def test_client_disconnect_stops_the_provider_stream_promptly_and_frees_the_pool
     assert len(full.sends) > 20 and full_seconds > 0.5
     assert sent_early < len(full.sends) / 2, (sent_early, len(full.sends))
     assert upstream_connections(gateway) >= 1, "the pool count sees the idle keep-alive connection"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_client_leaving_before_the_answer_cancels_the_provider_call(recorded_gateway, caplog, stream) -> None:
+    """The provider takes 3 s; the client gives up after 0.3 s. The gateway must hang up on the
+    provider then (a generation nobody waits for is still billed), and log the request as 499."""
+    recorder, gateway, url = recorded_gateway
+    caplog.set_level(logging.INFO)
+    before = len(recorder.seen)
+    body = json.dumps({"model": "anthropic-late/claude-sonnet-4-5", "stream": stream, "messages": HI})
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(url + "/v1/chat/completions", headers=AUTH, content=body, timeout=httpx.Timeout(5, read=0.3))
+    hung_up = time.monotonic()
+    assert wait_for(lambda: len(recorder.seen) > before)
+    seen = recorder.seen[before]
+    assert wait_for(lambda: seen.disconnected is not None, 2.0), "the gateway kept waiting on the provider"
+    assert seen.disconnected - hung_up < 0.5 and not seen.sends
+    assert wait_for(lambda: any('"status":499' in r.getMessage() and '"client_gone":true' in r.getMessage()
+                                for r in caplog.records), 1.0)
+
+
+def test_a_client_leaving_stops_the_retries(recorded_gateway) -> None:
+    """Every attempt fails after 0.4 s with a retryable 503; the client leaves during the first.
+    Without the watch the gateway would go on to its two retries for nobody."""
+    recorder, gateway, url = recorded_gateway
+    before = len(recorder.seen)
+    body = json.dumps({"model": "openai-flaky/gpt-4o-mini", "messages": HI})
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(url + "/v1/chat/completions", headers=AUTH, content=body, timeout=httpx.Timeout(5, read=0.2))
+    time.sleep(2.2)   # three attempts (0.4 s each) and two backoffs (at most 0.25 and 0.5 s) fit in this
+    attempts = recorder.seen[before:]
+    assert len(attempts) == 1, f"{len(attempts)} attempts reached the provider after the client left"
+    assert attempts[0].disconnected is not None
 
 
 # -- upstream cookies ----------------------------------------------------------------------------
