@@ -295,6 +295,10 @@ class Gateway:
         err.retry_after = retry_after_seconds(response.headers)
         if account.key and account.key in err.message:   # a provider echoing the key it was sent
             err.message = err.message.replace(account.key, "[the account's key]")
+        if err.status in (401, 403):   # the gateway's own credentials: the caller's key was fine
+            err.message = (f"the provider refused account {account.name!r} (HTTP {err.status}): check the "
+                           f"credentials or permissions the gateway has for it. The provider said: {err.message}")
+            err.code = "upstream_unauthorized" if err.status == 401 else "upstream_forbidden"
         return err
 
     async def _stream(self, account: Account, body: dict, model: str, req: HttpRequest, response: Any,

@@ -221,7 +221,9 @@ def test_an_http_200_without_a_completion_is_a_502(tmp_path, answer: bytes) -> N
     assert "no completion" in err["message"] and ("model overloaded" in err["message"]) == (b"overloaded" in answer)
 
 
-def test_a_provider_echoing_the_account_key_has_it_masked(tmp_path) -> None:
+@pytest.mark.parametrize("status, code", [(401, "upstream_unauthorized"), (403, "upstream_forbidden")])
+def test_a_provider_refusing_the_account_key_is_not_the_callers_key_and_the_key_is_masked(tmp_path, status: int,
+                                                                                          code: str) -> None:
     from tests.support.servers import gateway_app, run_app
     secret = "sk-upstream-secret-4242"
 
@@ -230,7 +232,7 @@ def test_a_provider_echoing_the_account_key_has_it_masked(tmp_path) -> None:
             return
         body = json.dumps({"error": {"message": f"Incorrect API key provided: {secret}", "type": "invalid_request_error",
                                      "code": "invalid_api_key"}}).encode()
-        await send({"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})
 
     with run_app(upstream) as up:
@@ -238,7 +240,10 @@ def test_a_provider_echoing_the_account_key_has_it_masked(tmp_path) -> None:
         config.write_text(json.dumps({"accounts": {"odd": {"provider": "openai", "base_url": up + "/v1", "key": secret}}}))
         with run_app(gateway_app(up, str(config))) as gw:
             r = _post(gw, json.dumps({"model": "odd/gpt-4o-mini", "messages": HI}))
-    assert r.status_code == 401 and secret not in r.text and "[the account's key]" in _error(r)["message"]
+    err = _error(r)
+    assert r.status_code == status and secret not in r.text and "[the account's key]" in err["message"]
+    # the caller's own key was accepted: the code must not tell it to fix a key it cannot change
+    assert err["code"] == code and "account 'odd'" in err["message"]
 
 
 def test_a_base_url_carrying_credentials_is_refused_at_load(tmp_path) -> None:
