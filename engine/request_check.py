@@ -121,13 +121,21 @@ def check_request(body: Any) -> dict[str, Any]:
     types: set[str] = set()
     marked = bool(body.get("cache_control"))
     for i, message in enumerate(messages):  # paths are written only when something fails
-        if message.__class__ is dict and message.get("content").__class__ is str:
-            role, size = message.get("role"), len(message)
-            if size == 2 and role.__class__ is str and role in _PLAIN_ROLES \
-                    or size == 3 and role == "tool" and message.get("tool_call_id").__class__ is str:
-                continue  # {role, content: "text"} and text tool results, most turns: nothing else to check
+        if message.__class__ is dict:
+            content, role, size = message.get("content"), message.get("role"), len(message)
+            if content.__class__ is str:
+                if size == 2 and role.__class__ is str and role in _PLAIN_ROLES \
+                        or size == 3 and role == "tool" and message.get("tool_call_id").__class__ is str:
+                    continue  # {role, content: "text"} and text tool results, most turns: nothing else to check
+            elif content is None and size == 3 and role == "assistant" and _plain_calls(message.get("tool_calls")):
+                continue   # {role: assistant, content: null, tool_calls}: a tool-calling turn sent back
         marked = _check_message(message, i, types) or marked
     for i, tool in enumerate(body.get("tools") or ()):
+        if tool.__class__ is dict and len(tool) == 2 and tool.get("type") == "function":
+            fn = tool.get("function")   # {type, function: {name, description?, parameters?}}: most tools
+            if fn.__class__ is dict and (name := fn.get("name")).__class__ is str and name \
+                    and fn.get("parameters").__class__ in _SCHEMA_OR_NONE:
+                continue
         _check_tool(tool, i)
         if tool.get("cache_control") is not None:
             _check_cache(tool["cache_control"], f"tools[{i}].cache_control")
@@ -141,6 +149,21 @@ def check_request(body: Any) -> dict[str, Any]:
         if kind == "json_schema" and not isinstance(response_format.get("json_schema"), dict):
             raise _fail("json_schema mode needs a json_schema object", "response_format.json_schema")
     return {"part_types": sorted(types) if types else [], "cache_marked": marked, "request": body}
+
+
+_SCHEMA_OR_NONE = (dict, type(None))
+
+
+def _plain_calls(calls: Any) -> bool:
+    """Tool calls that need no closer look: a list of {id, type, function: {name, arguments}}."""
+    if calls.__class__ is not list or not calls:
+        return False
+    for call in calls:
+        fn = call.get("function") if call.__class__ is dict else None
+        if fn.__class__ is not dict or fn.get("name").__class__ is not str or call.get("id").__class__ is not str \
+                or fn.get("arguments", "").__class__ is not str:
+            return False
+    return True
 
 
 def _check_message(message: Any, i: int, types: set[str]) -> bool:
