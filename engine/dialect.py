@@ -18,7 +18,7 @@ from .functions import FUNCTIONS, completion_id
 from .templates import compile_template, make_environment
 
 ACTIONS = ("start", "text", "refusal", "reasoning", "signature", "redacted", "tool_call",
-           "annotations", "finish", "usage", "error", "end")
+           "annotations", "release", "finish", "usage", "error", "end")
 _JINJA = make_environment(FUNCTIONS)
 _STATUS_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
                  404: "not_found_error", 408: "timeout_error", 413: "invalid_request_error",

@@ -42,6 +42,7 @@ class _Choice:
     started: bool = False
     tags: TagSplitter | None = None
     text: str = ""   # the content so far: `$content` for actions that locate things in it
+    held: dict = field(default_factory=dict)   # annotations `until` a key: key -> (start, items)
 
 
 class StreamTranslator:
@@ -169,10 +170,36 @@ class StreamTranslator:
             self._delta(v.get("choice", 0), {"refusal": v["text"]})
 
     def _do_annotations(self, v: dict) -> None:
-        """Citations as they arrive (`delta.annotations`, url_citation entries)."""
+        """Citations as they arrive (`delta.annotations`, url_citation entries). With `until: key`
+        they cover text still to come: held, and sent when that key is released."""
         items = v.get("items")
-        if isinstance(items, list) and items:
-            self._delta(v.get("choice", 0), {"annotations": items})
+        if not isinstance(items, list) or not items:
+            return
+        index = v.get("choice", 0)
+        key = v.get("until")
+        if key is None:
+            self._delta(index, {"annotations": items})
+            return
+        choice = self._choice(index)
+        start, held = choice.held.get(key, (len(choice.text), []))
+        choice.held[key] = (start, held + items)
+
+    def _do_release(self, v: dict) -> None:
+        """The held annotations of `key`: their span is the content streamed since the first was
+        held (start_index, end_index in characters, as a non-stream answer's)."""
+        index = v.get("choice", 0)
+        choice = self.choices.get(index)
+        if choice is not None and v.get("key") in choice.held:
+            self._send_held(index, v["key"])
+
+    def _send_held(self, index: int, key: Any) -> None:
+        choice = self.choices[index]
+        start, items = choice.held.pop(key)
+        for item in items:
+            span = item.get(item.get("type")) if isinstance(item, dict) else None
+            if isinstance(span, dict):   # {type: url_citation, url_citation: {..., start_index, end_index}}
+                span["start_index"], span["end_index"] = start, len(choice.text)
+        self._delta(index, {"annotations": items})
 
     def _do_reasoning(self, v: dict) -> None:
         text = v.get("text")
@@ -280,6 +307,8 @@ class StreamTranslator:
             choice = self.choices[index]
             if choice.tags is not None:
                 self._tagged(index, choice.tags.close())
+            for key in list(choice.held):   # never released: they cover the text to the end
+                self._send_held(index, key)
             if not choice.started:
                 self._delta_role_only(index)
             for ordinal in sorted(choice.empty_args):

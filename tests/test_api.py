@@ -263,3 +263,40 @@ def test_translate_response_refuses_a_body_with_no_completion(body: bytes) -> No
         sb.translate_response("openai", body, request={"model": "gpt-4o-mini", "messages": []})
     assert info.value.status == 502 and info.value.code == "bad_upstream_response"
     assert ("model overloaded" in info.value.message) == (b"overloaded" in body)
+
+
+def test_held_citations_cover_their_blocks_text_and_are_never_lost() -> None:
+    """Anthropic sends a text block's citations before its text: `until`/`release` hold them and
+    give them the block's span. Two citations on one block share it; a block the stream never
+    stops (no content_block_stop) still gets its citations, spanning to the end."""
+    cite = {"type": "web_search_result_location", "url": "https://a.example/", "title": "A", "cited_text": "x"}
+    events = [
+        {"type": "message_start", "message": {"id": "msg_1", "model": "claude-sonnet-4-5", "usage": {"input_tokens": 3}}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Intro. "}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": "", "citations": [cite]}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta",
+                                                              "citation": {**cite, "url": "https://b.example/"}}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Cited "}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "claim."}},
+        {"type": "content_block_stop", "index": 1},
+        {"type": "content_block_start", "index": 2, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 2, "delta": {"type": "citations_delta", "citation": cite}},
+        {"type": "content_block_delta", "index": 2, "delta": {"type": "text_delta", "text": " Tail"}},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}},
+        {"type": "message_stop"},
+    ]
+    st = SB.stream("anthropic", BODY, now=1)
+    chunks = st.feed(sse(events, named=True)) + st.close()
+    content, spans = "", []
+    for chunk in chunks:
+        for choice in chunk["choices"]:
+            content += choice["delta"].get("content") or ""
+            for note in choice["delta"].get("annotations", ()):
+                spans.append((note["url_citation"]["url"], content[note["url_citation"]["start_index"]:
+                                                                   note["url_citation"]["end_index"]]))
+                assert note["url_citation"]["end_index"] == len(content), "sent once its block's text is out"
+    assert content == "Intro. Cited claim. Tail"
+    assert spans == [("https://a.example/", "Cited claim."), ("https://b.example/", "Cited claim."),
+                     ("https://a.example/", " Tail")]
