@@ -357,10 +357,12 @@ def think_text(text: Any) -> str | None:
 
 @function
 def strip_think(text: Any) -> str | None:
-    """The text without its <think>...</think> reasoning."""
+    """The text without its <think>...</think> reasoning; None when reasoning was all there was
+    (a tool-calling turn: OpenAI's content is null there, not "")."""
     if not isinstance(text, str):
         return text
-    return _split_think(text)[1]
+    reasoning, answer = _split_think(text)
+    return None if reasoning and not answer.strip() else answer
 
 
 @lru_cache(maxsize=256)
