@@ -32,7 +32,8 @@ DEFAULT_LIMITS = {"max_body_bytes": 16 * 1024 * 1024, "body_timeout": 30.0}
 DEFAULT_RUNTIME = {"gc_threshold": [20000, 20, 50]}
 DEFAULT_MEDIA = {"max_bytes": 20 * 1024 * 1024, "timeout": 15.0, "max_parts": 20, "allow_http": False, "allow": []}
 DEFAULT_UPSTREAM = {"connect_timeout": 10.0, "read_timeout": 300.0, "retries": 2, "backoff_base": 0.25,
-                    "backoff_max": 8.0, "retry_after_max": 30.0, "max_connections": 2048, "transport": "aiohttp"}
+                    "backoff_max": 8.0, "retry_after_max": 30.0, "max_connections": 2048, "transport": "aiohttp",
+                    "retry_read_timeouts": False}
 
 
 @dataclass

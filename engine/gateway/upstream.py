@@ -3,7 +3,8 @@
 Design decisions:
 - One `httpx.AsyncClient` per gateway process (connection pooling, keep-alive), over
   aiohttp's connection pool by default (`upstream.transport: httpx` selects httpx's own).
-- Retries only on what is worth retrying (connection failures, 408/429/5xx, 529),
+- Retries only on what is worth retrying (connection failures, connect timeouts, 408/429/5xx,
+  529; read timeouts only when `retry_read_timeouts` says so, as the provider may be generating),
   with exponential backoff and full jitter, honouring `Retry-After` up to a cap;
   past the cap the provider's answer goes back to the client as is.
 - Nothing is retried once a response is handed back: a stream that has started
@@ -130,7 +131,10 @@ class Upstream:
                 response = await self.transport.handle_async_request(request)
                 response.request = request
             except httpx.TimeoutException as exc:
-                if attempt < retries:
+                # A read timeout means the provider has the request and may be generating: sending it
+                # again bills a second generation, so only a connect or pool timeout is retried by default.
+                if attempt < retries and (self.settings.get("retry_read_timeouts")
+                                          or not isinstance(exc, httpx.ReadTimeout)):
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 raise UpstreamError("the provider did not answer in time", status=504,

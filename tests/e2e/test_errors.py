@@ -302,3 +302,27 @@ def test_an_unknown_account_is_named_but_cut_short(gateway_url: str) -> None:
     r = _post(gateway_url, json.dumps({"model": f"{name}/gpt-4o", "messages": HI}))
     err = _error(r)
     assert r.status_code == 404 and "x" * 200 + "..." in err["message"] and name not in err["message"]
+
+
+@pytest.mark.parametrize("retry_read_timeouts, attempts", [(False, 1), (True, 3)])
+def test_a_read_timeout_is_not_sent_again_unless_configured(tmp_path, retry_read_timeouts: bool,
+                                                            attempts: int) -> None:
+    """The provider has the request and answers after 1.5 s, past a 0.3 s read timeout: it may be
+    generating, so by default the gateway answers 504 without billing a second generation."""
+    import time
+
+    from emulator.gateway import account_overrides
+    from tests.support.recording import RecordingEmulator
+    from tests.support.servers import gateway_app, run_app
+    recorder = RecordingEmulator()
+    with run_app(recorder) as up:
+        slow = {**account_overrides(up)["openai-main"], "headers": {"x-emulator-latency-ms": "1500"}}
+        config = tmp_path / "gw.yaml"
+        config.write_text(json.dumps({"accounts": {"slow": slow}}))
+        app = gateway_app(up, str(config), read_timeout=0.3, retries=2, backoff_base=0.01, backoff_max=0.02,
+                          retry_read_timeouts=retry_read_timeouts)
+        with run_app(app) as gw:
+            r = _post(gw, json.dumps({"model": "slow/gpt-4o-mini", "messages": HI}))
+            time.sleep(0.3)
+    assert r.status_code == 504 and _error(r)["code"] == "upstream_timeout"
+    assert len([s for s in recorder.seen if s.path.endswith("/chat/completions")]) == attempts
