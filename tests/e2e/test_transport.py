@@ -156,7 +156,7 @@ def test_upstream_reports_a_refused_connection_and_a_timeout_in_openai_shape() -
             with pytest.raises(UpstreamError) as caught:
                 await upstream.send("POST", url, {"content-type": "application/json"}, b"{}")
             assert caught.value.status == 504 and caught.value.code == "upstream_timeout"
-            assert seen.count("asked") == 2      # one retry before giving up
+            assert seen.count("asked") == 1      # a read timeout is not sent again (it may be generating)
             with pytest.raises(UpstreamError) as caught:
                 await upstream.send("POST", "http://127.0.0.1:9/v1/chat", {}, b"{}")
             assert caught.value.status == 502 and caught.value.code == "upstream_unreachable"
