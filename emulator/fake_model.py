@@ -94,10 +94,14 @@ def json_pieces(text: str, size: int = 7) -> list[str]:
 
 
 def _choose_tool(p: Prompt) -> Tool | None:
-    if not p.tools or p.tool_choice == "none" or p.tool_result is not None:
+    if not p.tools or p.tool_choice == "none":
         return None
     if p.tool_choice == "tool" and p.forced_tool:
         return next((t for t in p.tools if t.name == p.forced_tool), None)
+    if p.tool_result is not None:
+        # after a tool result the model answers; when it must call a tool (any / required), it
+        # calls the last one offered (a gateway's JSON-mode tool comes after the client's)
+        return p.tools[-1] if p.tool_choice == "required" else None
     return p.tools[0]
 
 
