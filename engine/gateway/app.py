@@ -51,6 +51,7 @@ class UnsupportedMediaType(RequestError):
 _ROUTES = {"/v1/chat/completions": "POST", "/chat/completions": "POST", "/v1/models": "GET", "/models": "GET",
            "/health": "GET", "/ready": "GET", "/metrics": "GET", "/openapi.json": "GET"}
 _SHOWN = 200   # characters of a client's model id kept in messages, logs and metrics
+_DRAIN_S = 0.2   # how long a finished stream waits for the rest of the provider's body (connection reuse)
 
 
 def _short(text: str) -> str:
@@ -316,6 +317,8 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
             raise
+        if info.pop("answered", False) and pump not in done:
+            return await pump   # the answer is out; the pump reads what the provider has left
         if pump not in done:  # the client left: stop reading upstream now
             info["client_gone"] = True
             pump.cancel()
@@ -326,8 +329,9 @@ class Gateway:
         return pump.result()
 
     async def _pump(self, translator: Any, response: Any, send: Send, info: dict) -> int:
+        pieces = response.aiter_bytes()
         try:
-            async for piece in response.aiter_bytes():
+            async for piece in pieces:
                 chunks = translator.feed(piece)
                 if chunks:  # what one upstream read gave goes out in one write
                     await send({"type": "http.response.body", "body": _events(chunks), "more_body": True})
@@ -336,7 +340,9 @@ class Gateway:
             chunks = translator.close()
             for chunk in chunks:
                 _count_tokens(info, chunk.get("usage"))
+            info["answered"] = True   # from here the server reports the client gone: the answer is complete
             await send({"type": "http.response.body", "body": _events(chunks) + b"data: [DONE]\n\n"})
+            await _drain(pieces)
             return 200
         except asyncio.CancelledError:
             if not info.get("client_gone"):  # shutting down: tell the client why the stream ends
@@ -369,6 +375,16 @@ def _events(chunks: list[dict]) -> bytes:
 async def _sse(send: Send, payload: dict, final: bool = False) -> None:
     await send({"type": "http.response.body", "body": b"data: " + orjson.dumps(payload) + b"\n\n",
                 "more_body": not final})
+
+
+async def _drain(pieces: Any) -> None:
+    """What the provider sends after saying it is done (the end of its chunked body, as a rule),
+    read for a moment once the client has its [DONE], so the connection goes back to the pool
+    instead of being closed with bytes unread."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(_DRAIN_S):
+            async for _ in pieces:
+                pass
 
 
 async def _read_all(response: Any) -> bytes:

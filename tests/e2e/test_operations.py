@@ -183,8 +183,9 @@ def wait_for(check, seconds: float = 3.0) -> bool:
     return check()
 
 
-def test_client_disconnect_stops_the_provider_stream_promptly_and_frees_the_pool(recorded_gateway) -> None:
+def test_client_disconnect_stops_the_provider_stream_promptly_and_frees_the_pool(recorded_gateway, caplog) -> None:
     recorder, gateway, url = recorded_gateway
+    caplog.set_level(logging.INFO)
     from tests.support.pool import upstream_connections
     start = upstream_connections(gateway)
     body = json.dumps({"model": "anthropic-slow/claude-sonnet-4-5", "stream": True,
@@ -209,12 +210,18 @@ def test_client_disconnect_stops_the_provider_stream_promptly_and_frees_the_pool
     # the same stream read to its end, for scale: the cancelled ones stopped well before it
     t = time.monotonic()
     with httpx.Client(timeout=20) as c:
-        r = c.post(url + "/v1/chat/completions", headers=AUTH, content=body)
+        r = c.post(url + "/v1/chat/completions", headers={**AUTH, "x-request-id": "full-stream"}, content=body)
     full_seconds, full = time.monotonic() - t, recorder.seen[-1]
     assert r.text.rstrip().endswith("data: [DONE]")
     assert len(full.sends) > 20 and full_seconds > 0.5
     assert sent_early < len(full.sends) / 2, (sent_early, len(full.sends))
-    assert upstream_connections(gateway) >= 1, "the pool count sees the idle keep-alive connection"
+    # the provider ends its body 30 ms after its last event: the gateway reads that end once the
+    # client has [DONE], so the connection goes back to the pool instead of being closed unread
+    from tests.support.pool import idle_upstream_connections
+    assert wait_for(lambda: idle_upstream_connections(gateway) == 1, 1.0), "the connection was not pooled"
+    assert upstream_connections(gateway) == 1
+    logged = [json.loads(r.getMessage()) for r in caplog.records if '"request_id":"full-stream"' in r.getMessage()]
+    assert [line["status"] for line in logged] == [200] and "client_gone" not in logged[0]
 
 
 @pytest.mark.parametrize("stream", [False, True])

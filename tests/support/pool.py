@@ -28,3 +28,13 @@ def upstream_connections_settled(gateway: Any) -> bool:
         return all(conn.is_closed() or conn.is_idle() for conn in pool.connections)
     connector = getattr(transport, "connector", None)
     return connector is None or not connector._acquired
+
+
+def idle_upstream_connections(gateway: Any) -> int:
+    """Connections back in the pool, idle and reusable by the next request."""
+    transport = gateway.upstream.transport
+    pool = getattr(transport, "_pool", None)
+    if pool is not None:
+        return sum(1 for conn in pool.connections if conn.is_idle())
+    connector = getattr(transport, "connector", None)
+    return 0 if connector is None else sum(len(conns) for conns in connector._conns.values())
