@@ -61,10 +61,19 @@ def _check_controls(body: dict) -> None:
     if isinstance(choice, str) and choice not in _TOOL_CHOICES:
         raise _fail(f"must be one of 'none', 'auto', 'required' or a function object, not {_shown(choice)}",
                     "tool_choice")
-    if isinstance(choice, dict) and choice.get("type") == "function":
+    if isinstance(choice, dict):
+        if choice.get("type") != "function":   # allowed_tools, custom: not mapped to any provider
+            raise RequestError(f"tool_choice: type {_shown(choice.get('type'))} is not supported; use 'none', 'auto', "
+                               "'required' or {type: function, function: {name}}", param="tool_choice.type",
+                               code="unsupported_value")
         fn = choice.get("function")
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
             raise _fail("a function tool_choice needs function.name", "tool_choice.function.name")
+        tools = body.get("tools")
+        if isinstance(tools, list) and not any(isinstance(t, dict) and isinstance(t.get("function"), dict)
+                                               and t["function"].get("name") == fn["name"] for t in tools):
+            raise _fail(f"names {_shown(fn['name'])}, which is not one of the request's tools",
+                        "tool_choice.function.name")
     if choice not in (None, "none", "auto") and not body.get("tools"):
         raise _fail("tool_choice other than 'none' or 'auto' needs tools", "tool_choice")
     options = body.get("stream_options")

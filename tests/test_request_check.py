@@ -91,6 +91,10 @@ _TOOL = [{"type": "function", "function": {"name": "f"}}]
     (_body(tools=_TOOL, tool_choice="sometimes"), "tool_choice", "'sometimes'"),
     (_body(tools=_TOOL, tool_choice={"type": "function"}), "tool_choice.function.name", "function.name"),
     (_body(tool_choice="required"), "tool_choice", "needs tools"),
+    (_body(tools=_TOOL, tool_choice={"type": "function", "function": {"name": "g"}}), "tool_choice.function.name",
+     "'g', which is not one of the request's tools"),
+    (_body(tools=_TOOL, tool_choice={"type": "allowed_tools", "allowed_tools": {"mode": "auto", "tools": []}}),
+     "tool_choice.type", "'allowed_tools' is not supported"),
     (_body(tool_choice={"type": "function", "function": {"name": "f"}}), "tool_choice", "needs tools"),
     (_body(stream_options={"include_usage": True}), "stream_options", "stream is true"),
     (_body(stream=True, stream_options={"include_usage": "yes"}), "stream_options.include_usage", "a boolean"),
@@ -115,6 +119,7 @@ def test_openai_contract_rules_are_refused_with_the_path(body: dict, param: str,
 
 @pytest.mark.parametrize("body", [
     _body(tool_choice="auto"), _body(tool_choice="none"), _body(temperature=2, top_p=0, n=1, max_tokens=1),
+    _body(tools=_TOOL, tool_choice={"type": "function", "function": {"name": "f"}}),
     _body(stream=True, stream_options={"include_usage": False}),
     _body({"role": "user", "content": [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral",
                                                                                       "ttl": "1h"}}]}),
