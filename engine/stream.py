@@ -35,7 +35,8 @@ _UNBOUND: Any = object()
 @dataclass
 class _Choice:
     tools: dict[Any, int] = field(default_factory=dict)
-    content_tools: set = field(default_factory=set)
+    content_tools: dict = field(default_factory=dict)   # key -> whether its arguments are the answer
+    answer_pending: bool = False   # the answer's tool has started but sent no arguments yet
     empty_args: set = field(default_factory=set)
     finish: Any = None
     thinking: list[str] = field(default_factory=list)
@@ -230,10 +231,16 @@ class StreamTranslator:
         if not isinstance(args, str):
             args = orjson.dumps(args).decode() if args is not None else ""
         if v.get("as_content") or key in choice.content_tools:
-            # A forced tool standing in for JSON mode: its arguments are the answer.
-            if key is not MISSING:
-                choice.content_tools.add(key)
-            if args:
+            # A tool standing in for JSON mode: the first one's arguments are the answer (a second
+            # would make the content two JSON documents; a non-stream answer takes the first too).
+            kept = choice.content_tools.get(key)
+            if kept is None:
+                kept = not any(choice.content_tools.values())
+                if key is not MISSING:
+                    choice.content_tools[key] = kept
+                choice.answer_pending = choice.answer_pending or kept
+            if kept and args:
+                choice.answer_pending = False
                 self._delta(index, {"content": args})
             return
         if key is MISSING or key not in choice.tools:
@@ -311,6 +318,8 @@ class StreamTranslator:
                 self._send_held(index, key)
             if not choice.started:
                 self._delta_role_only(index)
+            if choice.answer_pending:   # the answer's tool was called with no arguments: {}
+                self._delta(index, {"content": "{}"})
             for ordinal in sorted(choice.empty_args):
                 # A tool called with no arguments still gets valid JSON arguments.
                 self._delta(index, {"tool_calls": [{"index": ordinal, "function": {"arguments": "{}"}}]})

@@ -365,3 +365,30 @@ def test_a_served_request_leaves_nothing_for_the_garbage_collector(stream: bool)
             gc.enable()
     assert asyncio.run(main()) == 0
     assert statuses == [200] * 25
+
+
+@pytest.mark.parametrize("inputs, content", [
+    (['{"city": "Paris"}', '{"city": "Rome"}'], '{"city": "Paris"}'),   # the first answer only, as non-stream
+    ([""], "{}"),                                                          # called with no input: {}
+])
+def test_a_streamed_json_mode_answer_is_one_json_document(inputs: list[str], content: str) -> None:
+    """JSON mode's answer is the first json_response call's input, streamed or not: a second call
+    would make the content two documents, and a call with no input is {} (the non-stream answer)."""
+    events = [{"type": "message_start", "message": {"id": "msg_j", "model": "claude-sonnet-4-5",
+                                                    "usage": {"input_tokens": 3}}}]
+    for i, text in enumerate(inputs):
+        events.append({"type": "content_block_start", "index": i,
+                       "content_block": {"type": "tool_use", "id": f"toolu_{i}", "name": "json_response", "input": {}}})
+        if text:
+            events.append({"type": "content_block_delta", "index": i,
+                           "delta": {"type": "input_json_delta", "partial_json": text}})
+        events.append({"type": "content_block_stop", "index": i})
+    events += [{"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 9}},
+               {"type": "message_stop"}]
+    request = {**BODY, "response_format": {"type": "json_object"}}
+    st = SB.stream("anthropic", request, now=1)
+    chunks = st.feed(sse(events, named=True)) + st.close()
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert "".join(d.get("content") or "" for d in deltas) == content
+    assert not any("tool_calls" in d for d in deltas)
+    assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "stop"
