@@ -392,3 +392,38 @@ def test_a_streamed_json_mode_answer_is_one_json_document(inputs: list[str], con
     assert "".join(d.get("content") or "" for d in deltas) == content
     assert not any("tool_calls" in d for d in deltas)
     assert [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1] == "stop"
+
+
+def test_a_client_gone_during_the_last_write_of_a_stream_is_499_not_200() -> None:
+    """The server reports http.disconnect both when the answer is complete and when the client
+    leaves. A client that leaves while the last write waits on it (its buffer full) must be
+    logged 499: the stream counts as answered only once that write has returned."""
+    import asyncio
+
+    from engine.gateway.app import Gateway
+    from engine.gateway.config import load_config
+
+    class Upstream:
+        async def aiter_bytes(self):
+            yield _openai_events(_CHUNK, _FINISH, "[DONE]")
+
+    sb = engine.load()
+    config = load_config(None, sb.providers, extra_keys=["k"],
+                         account_overrides={"openai-main": {"provider": "openai", "key": "sk-x"}})
+    gw = Gateway(sb, config)
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "stream": True}
+    req = sb.translate_request("openai", body)
+    info: dict = {}
+
+    async def main() -> int:
+        gone = asyncio.Event()
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                gone.set()                  # the client hangs up while this write waits on it
+                await asyncio.sleep(0.05)   # and the server returns from it without writing
+
+        watcher = asyncio.create_task(gone.wait())
+        return await gw._stream(config.accounts["openai-main"], body, "gpt-4o-mini", req, Upstream(), watcher,
+                                send, {}, info)
+    assert asyncio.run(asyncio.wait_for(main(), 5)) == 499 and info.get("client_gone") is True

@@ -83,7 +83,7 @@ class Gateway:
         try:
             status = await self._route(scope, headers, receive, send, rid, info)
         except ClientGone:
-            status = 499
+            status, info["client_gone"] = 499, True
         except asyncio.CancelledError:  # the server stopped waiting (shutdown): answer, do not leave a 500 page
             status = 503
             with contextlib.suppress(Exception):   # fails harmlessly when a stream has already started
@@ -101,7 +101,9 @@ class Gateway:
                 await send_json(send, 500, error_payload("internal error in the gateway; see its log for "
                                                          f"request {rid}", "server_error", "internal_error"),
                                 {"x-request-id": rid})
-        info.update(status=status, ms=round((time.perf_counter() - started) * 1000, 2))
+        # a stream's time ends with its [DONE], not with the provider's last bytes read after it
+        ended = info.pop("answered", None) or time.perf_counter()
+        info.update(status=status, ms=round((ended - started) * 1000, 2))
         log.info(orjson.dumps(info).decode())
         self.metrics.observe(info)
 
@@ -255,7 +257,9 @@ class Gateway:
                 self.sb.check(account.provider, body, model=model, policy=policy)
                 if self.media is None:
                     self.media = MediaFetcher(self.config.media)
+                watch.guarding = False   # the fetch runs on httpcore's pool: left to end (media.timeout), not cancelled
                 body = inlined(body, await self.media.fetch_all(refs))
+                watch.guard()
                 info["media"] = len(refs)
             req = self.sb.translate_request(account.provider, body, model=model, options=account.options,
                                             base_url=account.base_url, policy=policy)
@@ -263,11 +267,14 @@ class Gateway:
                 out["x-switchboard-reports"] = json_header(req.reports)
             payload = req.body_bytes()
             url, up_headers = self._signer(account)(req.method, req.url, {**req.headers, **account.headers}, payload)
+            upstream = self._ensure_upstream()
+            watch.guarding = upstream.cancel_safe
             sent = time.perf_counter()
-            attempted = await self._ensure_upstream().send(req.method, url, up_headers, payload)
-            info.update(attempts=attempted.attempts, upstream_ms=round((time.perf_counter() - sent) * 1000, 2))
+            attempted = await upstream.send(req.method, url, up_headers, payload, info)
+            info["upstream_ms"] = round((time.perf_counter() - sent) * 1000, 2)
             response = attempted.response
             try:
+                watch.guard()
                 if response.status_code >= 300:   # a redirect is not an answer (the client does not follow it)
                     raise await self._upstream_error(account, response, body, model)
                 if req.stream:
@@ -277,8 +284,8 @@ class Gateway:
             finally:
                 await response.aclose()
         except asyncio.CancelledError as exc:
-            if watch.cancelled:
-                info["client_gone"] = True
+            if watch.cancelled and "attempts" in info:   # what the provider had of it until then
+                info["upstream_ms"] = round((time.perf_counter() - sent) * 1000, 2)
             raise watch.gone_instead(exc) from None
         finally:
             watch.close()
@@ -317,7 +324,7 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
             raise
-        if info.pop("answered", False) and pump not in done:
+        if "answered" in info and pump not in done:
             return await pump   # the answer is out; the pump reads what the provider has left
         if pump not in done:  # the client left: stop reading upstream now
             info["client_gone"] = True
@@ -334,14 +341,17 @@ class Gateway:
             async for piece in pieces:
                 chunks = translator.feed(piece)
                 if chunks:  # what one upstream read gave goes out in one write
+                    _count_tokens(info, chunks[-1].get("usage"))   # the usage chunk is the last of its read
                     await send({"type": "http.response.body", "body": _events(chunks), "more_body": True})
                 if translator.ended:  # the provider said it is done: do not wait for it to close
                     break
             chunks = translator.close()
             for chunk in chunks:
                 _count_tokens(info, chunk.get("usage"))
-            info["answered"] = True   # from here the server reports the client gone: the answer is complete
             await send({"type": "http.response.body", "body": _events(chunks) + b"data: [DONE]\n\n"})
+            # Set once the last write returned (a server drops it for a client already gone): from
+            # here the disconnect the server reports is the answer's end, not the client leaving.
+            info["answered"] = time.perf_counter()
             await _drain(pieces)
             return 200
         except asyncio.CancelledError:
@@ -351,12 +361,14 @@ class Gateway:
                                                  code="gateway_shutdown").to_openai(), final=True)
             raise
         except UpstreamError as exc:   # StreamError included
+            info.update(error=exc.code, error_type=exc.type)
             if isinstance(exc, StreamError) and exc.partial:   # what the events before the bad one made
                 await send({"type": "http.response.body", "body": _events(exc.partial), "more_body": True})
             await _sse(send, exc.to_openai(), final=True)
             return exc.status
         except Exception as exc:  # noqa: BLE001 - a broken upstream connection, whatever its class
             error = StreamError(f"the provider's stream broke: {type(exc).__name__}")
+            info.update(error=error.code, error_type=error.type)
             await _sse(send, error.to_openai(), final=True)
             return error.status
 

@@ -48,6 +48,13 @@ class ClientWatch:
             self.cancelled = True
             self.task.cancel()
 
+    def guard(self) -> None:
+        """Guard the waits from here on; a client that left while they were not guarded ends the
+        request now (ClientGone)."""
+        self.guarding = True
+        if self.gone:
+            raise ClientGone()
+
     def gone_instead(self, exc: asyncio.CancelledError) -> BaseException:
         """What a cancelled wait becomes: ClientGone when this watch (and nothing else) cancelled it."""
         if self.cancelled and self.task is not None:

@@ -75,6 +75,10 @@ class Upstream:
         elif transport is None:
             transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
         self.transport = transport
+        # httpcore's pool keeps a connection whose request was cancelled while the pool handed it
+        # out (encode/httpcore#1093): on that transport a wait is never cancelled, only abandoned
+        # once it ends. aiohttp's pool (and a caller's own transport) may be cancelled at any point.
+        self.cancel_safe = not isinstance(transport, httpx.AsyncHTTPTransport)
         # The client only builds requests (default headers, timeouts) and owns the transport.
         # Sending goes to the transport itself: the client's redirect, auth and cookie layers
         # are nothing a gateway wants (a cookie an upstream sets for one caller must not ride on
@@ -114,10 +118,13 @@ class Upstream:
         cap = min(self.settings["backoff_max"], self.settings["backoff_base"] * 2 ** attempt)
         return random.uniform(0, cap)
 
-    async def send(self, method: str, url: str, headers: dict, body: bytes) -> Attempted:
-        """Send with retries; the returned response is open (streaming) and must be closed."""
+    async def send(self, method: str, url: str, headers: dict, body: bytes, tally: dict | None = None) -> Attempted:
+        """Send with retries; the returned response is open (streaming) and must be closed.
+        `tally["attempts"]` counts the attempts as they start (a caller that cancels still knows)."""
         retries = self.settings["retries"]
         for attempt in range(retries + 1):
+            if tally is not None:
+                tally["attempts"] = attempt + 1
             target, host = self._target(url)
             merged = {"host": host, **self._defaults}
             merged.update((k.lower(), v) for k, v in headers.items())

@@ -30,10 +30,34 @@ PDF = b"%PDF-1.4\n%test\n"
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 24
 
 
+SLOW: list[dict] = []   # each /slow.png request: whether its client (the gateway) hung up on it
+
+
+async def _slow_png(receive, send) -> None:
+    """A PNG after 0.6 s, noting whether the fetch was cut off while it waited."""
+    import asyncio
+    seen = {"hung_up": False}
+    SLOW.append(seen)
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        seen["hung_up"] = True
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0.6)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"image/png"), (b"content-length", str(len(PNG)).encode())]})
+    await send({"type": "http.response.body", "body": PNG})
+    watcher.cancel()
+
+
 async def media_server(scope, receive, send) -> None:
     if scope["type"] != "http":
         return
     path = scope["path"]
+    if path == "/slow.png":
+        await _slow_png(receive, send)
+        return
     routes = {
         "/cat.png": (200, "image/png", PNG, {}),
         "/clip.mp4": (200, "video/mp4", MP4, {}),
@@ -210,3 +234,28 @@ def test_a_malformed_media_url_is_a_400(strict_gw: str, url: str) -> None:
 def test_a_redirect_to_a_data_url_is_a_400(gw: str, media_url: str) -> None:
     _refused(_ask(gw, BEDROCK, [{"type": IMAGE, "image_url": {"url": media_url + "/to-data"}}]),
              code="invalid_media_url")
+
+
+def test_a_client_leaving_during_a_media_fetch_lets_the_fetch_end(gw: str, emulator_url: str, media_url: str,
+                                                                  caplog) -> None:
+    """httpcore's pool keeps a connection cancelled while it is handed out (encode/httpcore#1093):
+    cancelled fetches used up the media pool for good. A client that leaves mid-fetch is noticed
+    once the fetch ends (within media.timeout): 499, and the provider is never called."""
+    import logging
+    import time
+    caplog.set_level(logging.INFO)
+    calls = len(httpx.get(emulator_url + "/emulator/media").json()["requests"])
+    body = {"model": BEDROCK, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "Describe"}, {"type": IMAGE, "image_url": {"url": media_url + "/slow.png"}}]}]}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(gw + "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {KEY}",
+                                                                    "x-request-id": "left-mid-fetch"},
+                   timeout=httpx.Timeout(5, read=0.2))
+    deadline = time.monotonic() + 3
+    logged: list[dict] = []
+    while not logged and time.monotonic() < deadline:
+        time.sleep(0.05)
+        logged = [json.loads(r.getMessage()) for r in caplog.records if '"left-mid-fetch"' in r.getMessage()]
+    assert logged and logged[0]["status"] == 499 and logged[0]["client_gone"] is True
+    assert SLOW and SLOW[-1]["hung_up"] is False, "the fetch was cut off while the pool handed it out"
+    assert len(httpx.get(emulator_url + "/emulator/media").json()["requests"]) == calls

@@ -37,6 +37,33 @@ def test_metrics_count_requests_tokens_and_errors(client, gateway_url: str) -> N
     assert KEY not in text
 
 
+def _sample(text: str, name: str, *labels: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(label in line for label in labels):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_a_streams_tokens_and_its_error(client, gateway_url: str) -> None:
+    """A stream's usage chunk comes with the provider's last events, not after them; a stream that
+    breaks after its first byte is an error of its own (upstream_stream_error)."""
+    ours = ('account="cerebras-main"', 'provider="cerebras"', 'model="llama-3.3-70b"')
+    before = httpx.get(gateway_url + "/metrics").text
+    chunks = list(client.chat.completions.create(model="cerebras-main/llama-3.3-70b", messages=HI, stream=True,
+                                                 stream_options={"include_usage": True}))
+    usage = chunks[-1].usage
+    broken = httpx.post(gateway_url + "/v1/chat/completions", headers=AUTH, content=json.dumps(
+        {"model": "anthropic-cut/claude-sonnet-4-5", "messages": HI, "stream": True}))
+    assert broken.status_code == 200 and "upstream_stream_error" in broken.text
+    after = httpx.get(gateway_url + "/metrics").text
+    for direction, count in (("prompt", usage.prompt_tokens), ("completion", usage.completion_tokens)):
+        grew = (_sample(after, "switchboard_tokens_total", *ours, f'direction="{direction}"')
+                - _sample(before, "switchboard_tokens_total", *ours, f'direction="{direction}"'))
+        assert grew == count > 0, direction
+    cut = ('account="anthropic-cut"', 'code="upstream_stream_error"')
+    assert _sample(after, "switchboard_errors_total", *cut) == _sample(before, "switchboard_errors_total", *cut) + 1
+
+
 def test_ready_and_openapi(gateway_url: str) -> None:
     assert httpx.get(gateway_url + "/ready").status_code == 200
     doc = httpx.get(gateway_url + "/openapi.json").json()
@@ -243,10 +270,12 @@ def test_a_client_leaving_before_the_answer_cancels_the_provider_call(recorded_g
                                 for r in caplog.records), 1.0)
 
 
-def test_a_client_leaving_stops_the_retries(recorded_gateway) -> None:
+def test_a_client_leaving_stops_the_retries(recorded_gateway, caplog) -> None:
     """Every attempt fails after 0.4 s with a retryable 503; the client leaves during the first.
-    Without the watch the gateway would go on to its two retries for nobody."""
+    Without the watch the gateway would go on to its two retries for nobody. The log still says
+    what the provider had: one attempt, and for how long."""
     recorder, gateway, url = recorded_gateway
+    caplog.set_level(logging.INFO)
     before = len(recorder.seen)
     body = json.dumps({"model": "openai-flaky/gpt-4o-mini", "messages": HI})
     with pytest.raises(httpx.ReadTimeout):
@@ -255,6 +284,37 @@ def test_a_client_leaving_stops_the_retries(recorded_gateway) -> None:
     attempts = recorder.seen[before:]
     assert len(attempts) == 1, f"{len(attempts)} attempts reached the provider after the client left"
     assert attempts[0].disconnected is not None
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if '"account":"openai-flaky"' in r.getMessage()]
+    assert line["status"] == 499 and line["client_gone"] is True and line["attempts"] == 1
+    assert 100 < line["upstream_ms"] < 1000
+
+
+def test_a_client_leaving_on_the_httpx_transport_is_not_cancelled_midway(tmp_path, caplog) -> None:
+    """httpcore's pool keeps a connection whose request is cancelled while it is handed out
+    (encode/httpcore#1093), so on `transport: httpx` the gateway lets the call end, then drops
+    it: logged 499, and the pool is left with no connection stuck half-used."""
+    import yaml
+
+    from emulator.gateway import account_overrides
+    from tests.support.pool import upstream_connections_settled
+    from tests.support.recording import RecordingEmulator
+    from tests.support.servers import gateway_app, run_app, running_gateways
+    caplog.set_level(logging.INFO)
+    recorder = RecordingEmulator()
+    with run_app(recorder) as emulator:
+        late = {**account_overrides(emulator)["anthropic-main"], "headers": {"x-emulator-latency-ms": "800"}}
+        (tmp_path / "gw.yaml").write_text(yaml.safe_dump({"accounts": {"late": late}}))
+        with run_app(gateway_app(emulator, str(tmp_path / "gw.yaml"), transport="httpx")) as url:
+            body = json.dumps({"model": "late/claude-sonnet-4-5", "messages": HI})
+            with pytest.raises(httpx.ReadTimeout):
+                httpx.post(url + "/v1/chat/completions", headers=AUTH, content=body,
+                           timeout=httpx.Timeout(5, read=0.2))
+            logged = lambda: [json.loads(r.getMessage()) for r in caplog.records  # noqa: E731
+                              if '"account":"late"' in r.getMessage()]
+            assert wait_for(lambda: logged(), 3.0)
+            assert logged()[0]["status"] == 499 and logged()[0]["client_gone"] is True
+            assert recorder.seen[0].sends, "the call was left to end, not cut while the pool handed it out"
+            assert upstream_connections_settled(running_gateways[url])
 
 
 # -- upstream cookies ----------------------------------------------------------------------------
@@ -370,3 +430,34 @@ def test_made_up_model_ids_do_not_become_metric_series(client, gateway_url: str)
     assert "made-up-" not in text
     assert 'account="anthropic-main",code="unsupported_parameter",model="(other)"' in text
     assert 'model="claude-haiku-4-5"' in text
+
+
+def test_a_streams_time_ends_at_its_done_not_after_the_drain(tmp_path, caplog) -> None:
+    """The provider ends its body 1 s after [DONE]: the client has its answer at once, the gateway
+    reads on for at most 0.2 s to keep the connection, and the access log times the answer."""
+    import asyncio
+
+    from tests.support.servers import gateway_app, run_app
+    caplog.set_level(logging.INFO)
+    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "delta": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]}
+
+    async def upstream(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.body", "body": b"data: " + json.dumps(chunk).encode()
+                    + b"\n\ndata: [DONE]\n\n", "more_body": True})
+        await asyncio.sleep(1.0)
+        await send({"type": "http.response.body", "body": b""})
+
+    with run_app(upstream) as up:
+        (tmp_path / "gw.json").write_text(json.dumps({"accounts": {"tail": {"provider": "openai", "base_url": up + "/v1",
+                                                                            "key": "sk-x"}}}))
+        with run_app(gateway_app(up, str(tmp_path / "gw.json"))) as url:
+            r = httpx.post(url + "/v1/chat/completions", headers={**AUTH, "x-request-id": "tail"}, timeout=5,
+                           content=json.dumps({"model": "tail/gpt-4o-mini", "messages": HI, "stream": True}))
+            assert r.text.endswith("data: [DONE]\n\n")
+            assert wait_for(lambda: any('"request_id":"tail"' in x.getMessage() for x in caplog.records), 2.0)
+    (line,) = [json.loads(x.getMessage()) for x in caplog.records if '"request_id":"tail"' in x.getMessage()]
+    assert line["status"] == 200 and line["ms"] < 150, line
