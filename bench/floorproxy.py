@@ -80,7 +80,7 @@ class _HttpxForward(_AiohttpForward):
         await client.aclose()
 
     async def send(self, client: Any, body: bytes, headers: dict, send: Any) -> None:
-        resp = (await client.send("POST", self.upstream, headers, body)).response
+        resp = await client.send("POST", self.upstream, headers, body)
         try:
             await _relay(send, resp.status_code, resp.headers.get("content-type", ""), resp.aiter_bytes())
         finally:

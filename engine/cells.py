@@ -50,12 +50,12 @@ def bounds_of(cells: dict[str, Cell], skip: frozenset[str]) -> dict[str, tuple[f
 
 
 def shown(value: Any) -> str:
-    """A client's value in a message: scalars as Python writes them ('high', 2), objects and
-    arrays as the JSON they came as (not a Python dict), cut short."""
-    if isinstance(value, (dict, list)):
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return text if len(text) <= 80 else text[:77] + "..."
-    return repr(value)
+    """A client's value in a message as it sent it: strings quoted ('high'), anything else as
+    the JSON it came as (2, false, null, {...}; not Python's True or None), cut short."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def out_of_range(cell: Cell, value: Any) -> str | None:
@@ -63,7 +63,7 @@ def out_of_range(cell: Cell, value: Any) -> str | None:
         # A mapping value is known by its `type` (tool_choice {type: function, ...} -> function).
         key = value.get("type") if isinstance(value, dict) else value
         if isinstance(key, (str, int, float)) and key not in cell.values:
-            given = f"{value!r}" if not isinstance(value, dict) else f"a {key!r} object"
+            given = shown(value) if not isinstance(value, dict) else f"a {shown(key)} object"
             return f"must be one of {', '.join(map(str, cell.values))}, not {given}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if cell.min is not None and value < cell.min:

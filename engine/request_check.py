@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from .cells import shown
 from .errors import RequestError
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -50,20 +49,15 @@ def json_type_name(value: Any) -> str:
     return "null" if value is None else _JSON_NAMES.get(type(value), type(value).__name__)
 
 
-def _shown(value: Any) -> str:
-    """A client's value as it wrote it: strings quoted, anything else as JSON (null, not None)."""
-    return f"'{value}'" if isinstance(value, str) else orjson.dumps(value).decode()[:80]
-
-
 def _check_controls(body: dict) -> None:
     """tool_choice, stream_options and a top-level cache_control: rules OpenAI's API enforces."""
     choice = body.get("tool_choice")
     if isinstance(choice, str) and choice not in _TOOL_CHOICES:
-        raise _fail(f"must be one of 'none', 'auto', 'required' or a function object, not {_shown(choice)}",
+        raise _fail(f"must be one of 'none', 'auto', 'required' or a function object, not {shown(choice)}",
                     "tool_choice")
     if isinstance(choice, dict):
         if choice.get("type") != "function":   # allowed_tools, custom: not mapped to any provider
-            raise RequestError(f"tool_choice: type {_shown(choice.get('type'))} is not supported; use 'none', 'auto', "
+            raise RequestError(f"tool_choice: type {shown(choice.get('type'))} is not supported; use 'none', 'auto', "
                                "'required' or {type: function, function: {name}}", param="tool_choice.type",
                                code="unsupported_value")
         fn = choice.get("function")
@@ -72,7 +66,7 @@ def _check_controls(body: dict) -> None:
         tools = body.get("tools")
         if isinstance(tools, list) and not any(isinstance(t, dict) and isinstance(t.get("function"), dict)
                                                and t["function"].get("name") == fn["name"] for t in tools):
-            raise _fail(f"names {_shown(fn['name'])}, which is not one of the request's tools",
+            raise _fail(f"names {shown(fn['name'])}, which is not one of the request's tools",
                         "tool_choice.function.name")
     if choice not in (None, "none", "auto") and not body.get("tools"):
         raise _fail("tool_choice other than 'none' or 'auto' needs tools", "tool_choice")
@@ -153,7 +147,7 @@ def check_request(body: Any) -> dict[str, Any]:
     if response_format is not None:
         kind = response_format.get("type")
         if kind not in ("text", "json_object", "json_schema"):
-            raise _fail(f"unknown type {_shown(kind)}; expected text, json_object or json_schema",
+            raise _fail(f"unknown type {shown(kind)}; expected text, json_object or json_schema",
                         "response_format.type")
         if kind == "json_schema" and not isinstance(response_format.get("json_schema"), dict):
             raise _fail("json_schema mode needs a json_schema object", "response_format.json_schema")
@@ -183,7 +177,7 @@ def _check_message(message: Any, i: int, types: set[str]) -> bool:
     role = message.get("role")
     if not isinstance(role, str) or role not in ROLES:
         raise _fail("a role is required" if role is None else
-                    f"unknown role {_shown(role)}; expected one of {', '.join(sorted(ROLES))}", f"messages[{i}].role")
+                    f"unknown role {shown(role)}; expected one of {', '.join(sorted(ROLES))}", f"messages[{i}].role")
     content = message.get("content")
     if isinstance(content, str):
         pass
@@ -227,7 +221,7 @@ def _check_part(part: Any, i: int, j: int) -> str:
     if paths is None:
         raise _fail(f"expected a content part object, got {json_type_name(part)}" if not isinstance(part, dict) else
                     "a content part needs a type" if kind is None else
-                    f"unknown content part type {_shown(kind)}", f"messages[{i}].content[{j}]")
+                    f"unknown content part type {shown(kind)}", f"messages[{i}].content[{j}]")
     for path in paths:
         value: Any = part
         for depth, key in enumerate(path):

@@ -270,9 +270,8 @@ class Gateway:
             upstream = self._ensure_upstream()
             watch.guarding = upstream.cancel_safe
             sent = time.perf_counter()
-            attempted = await upstream.send(req.method, url, up_headers, payload, info)
+            response = await upstream.send(req.method, url, up_headers, payload, info)   # counts info["attempts"]
             info["upstream_ms"] = round((time.perf_counter() - sent) * 1000, 2)
-            response = attempted.response
             try:
                 watch.guard()
                 if response.status_code >= 300:   # a redirect is not an answer (the client does not follow it)

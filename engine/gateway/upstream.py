@@ -16,7 +16,6 @@ import asyncio
 import email.utils
 import random
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -24,12 +23,6 @@ import httpx
 from ..errors import UpstreamError
 
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
-
-
-@dataclass
-class Attempted:
-    response: httpx.Response
-    attempts: int
 
 
 def _refused(exc: BaseException) -> bool:
@@ -118,7 +111,7 @@ class Upstream:
         cap = min(self.settings["backoff_max"], self.settings["backoff_base"] * 2 ** attempt)
         return random.uniform(0, cap)
 
-    async def send(self, method: str, url: str, headers: dict, body: bytes, tally: dict | None = None) -> Attempted:
+    async def send(self, method: str, url: str, headers: dict, body: bytes, tally: dict | None = None) -> httpx.Response:
         """Send with retries; the returned response is open (streaming) and must be closed.
         `tally["attempts"]` counts the attempts as they start (a caller that cancels still knows)."""
         retries = self.settings["retries"]
@@ -156,9 +149,9 @@ class Upstream:
             if response.status_code in RETRY_STATUS and attempt < retries:
                 wait = retry_after_seconds(response.headers)
                 if wait is not None and wait > self.settings["retry_after_max"]:
-                    return Attempted(response, attempt + 1)
+                    return response
                 await response.aclose()
                 await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
                 continue
-            return Attempted(response, attempt + 1)
+            return response
         raise AssertionError("unreachable")

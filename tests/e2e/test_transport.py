@@ -182,7 +182,7 @@ def test_upstream_sends_host_and_length_once_on_either_pool(transport: str) -> N
         upstream = Upstream({**DEFAULT_UPSTREAM, "transport": transport})
         try:
             for headers in ({"content-type": "application/json"}, {"Host": "signed.example:443"}):
-                response = (await upstream.send("POST", url, headers, b'{"q":"\\u00e9"}')).response
+                response = await upstream.send("POST", url, headers, b'{"q":"\\u00e9"}')
                 assert await response.aread() == b"{}"
                 await response.aclose()
         finally:
