@@ -427,3 +427,17 @@ def test_a_client_gone_during_the_last_write_of_a_stream_is_499_not_200() -> Non
         return await gw._stream(config.accounts["openai-main"], body, "gpt-4o-mini", req, Upstream(), watcher,
                                 send, {}, info)
     assert asyncio.run(asyncio.wait_for(main(), 5)) == 499 and info.get("client_gone") is True
+
+
+def test_json_mode_content_drops_citations_that_point_into_text_it_no_longer_has() -> None:
+    cite = {"type": "web_search_result_location", "url": "https://a.example/", "title": "A", "cited_text": "x"}
+    response = {"id": "msg_c", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+                "content": [{"type": "text", "text": "Paris is 21C and sunny.", "citations": [cite]},
+                            {"type": "tool_use", "id": "toolu_j", "name": "json_response", "input": {"temp": 21}}],
+                "stop_reason": "tool_use", "usage": {"input_tokens": 5, "output_tokens": 5}}
+    request = {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "x"}]}
+    plain = SB.translate_response("anthropic", response, request=request)["choices"][0]["message"]
+    assert plain["annotations"][0]["url_citation"]["end_index"] == len("Paris is 21C and sunny.")
+    json_mode = SB.translate_response("anthropic", response, request={**request, "response_format": {"type": "json_object"}})
+    message = json_mode["choices"][0]["message"]
+    assert message["content"] == '{"temp":21}' and "annotations" not in message
